@@ -1,0 +1,51 @@
+# Thin wrapper over CMake. `make demo` and `make test` are the README's two
+# commands; both install missing Debian packages first (scripts/deps.sh).
+JOBS ?= $(shell nproc)
+CTEST_ARGS ?=
+CMAKE_GEN := -G Ninja
+
+.PHONY: all deps release debug asan demo test test-release test-asan bench fuzz clean
+
+all: release
+
+deps:
+	@scripts/deps.sh
+
+build/release/build.ninja: | deps
+	cmake -S . -B build/release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+
+build/debug/build.ninja: | deps
+	cmake -S . -B build/debug $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug
+
+build/asan/build.ninja: | deps
+	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIPSEC_SANITIZE=ON -DMIPSEC_BUILD_BENCH=OFF
+
+release: deps build/release/build.ninja
+	cmake --build build/release -j $(JOBS)
+
+debug: deps build/debug/build.ninja
+	cmake --build build/debug -j $(JOBS)
+
+asan: deps build/asan/build.ninja
+	cmake --build build/asan -j $(JOBS)
+
+# The main job.
+demo: release
+	build/release/src/cli/mipsec demo
+
+# The whole suite: under ASan+UBSan first, then the release build, whose
+# ctest summary is the last line printed.
+test: test-asan test-release
+
+test-asan: asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build/asan --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+test-release: release
+	ctest --test-dir build/release --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+bench: release
+	@for b in build/release/bench/bench_*; do [ -x "$$b" ] && "$$b"; done
+
+clean:
+	rm -rf build

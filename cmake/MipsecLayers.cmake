@@ -1,0 +1,75 @@
+# Layering rules (docs/ARCHITECTURE.md, "Layers").
+#
+# Protocol libraries are sans-I/O: they take bytes and time in and give bytes
+# and timer requests out. They must never link the Linux platform layer.
+# mipsec_protocol_library() records each one; mipsec_check_layering() fails
+# the configure step if any of them reaches `platform_linux` through its
+# link graph, however indirectly.
+
+set_property(GLOBAL PROPERTY MIPSEC_PROTOCOL_LIBS "")
+
+# mipsec_library(NAME SOURCES... [DEPS ...]) — a static library rooted at src/.
+function(mipsec_library name)
+  cmake_parse_arguments(ARG "PROTOCOL" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  if(ARG_PROTOCOL)
+    set_property(GLOBAL APPEND PROPERTY MIPSEC_PROTOCOL_LIBS ${name})
+  endif()
+endfunction()
+
+# mipsec_test(NAME SOURCES... [DEPS ...] [LABELS ...] [ROOT]) — one GoogleTest
+# binary, registered test by test with ctest. ROOT marks tests that need root
+# (namespaces, TUN): they skip cleanly when not root, and ctest shows the
+# skip; under CI=true the test itself turns that skip into a failure.
+function(mipsec_test name)
+  cmake_parse_arguments(ARG "ROOT" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  set(labels unit ${ARG_LABELS})
+  if(ARG_ROOT)
+    set(labels root ${ARG_LABELS})
+  endif()
+  gtest_discover_tests(${name}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${labels}" TIMEOUT ${ARG_TIMEOUT}
+               SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+endfunction()
+
+function(_mipsec_link_closure target out_var)
+  set(seen "")
+  set(queue ${target})
+  while(queue)
+    list(POP_FRONT queue cur)
+    if(cur IN_LIST seen OR NOT TARGET ${cur})
+      continue()
+    endif()
+    list(APPEND seen ${cur})
+    get_target_property(deps ${cur} LINK_LIBRARIES)
+    get_target_property(ideps ${cur} INTERFACE_LINK_LIBRARIES)
+    foreach(d IN LISTS deps ideps)
+      if(d AND NOT d MATCHES "-NOTFOUND$")
+        string(REGEX REPLACE "^\\$<LINK_ONLY:(.*)>$" "\\1" d "${d}")
+        list(APPEND queue ${d})
+      endif()
+    endforeach()
+  endwhile()
+  set(${out_var} ${seen} PARENT_SCOPE)
+endfunction()
+
+function(mipsec_check_layering)
+  get_property(libs GLOBAL PROPERTY MIPSEC_PROTOCOL_LIBS)
+  foreach(lib IN LISTS libs)
+    _mipsec_link_closure(${lib} closure)
+    if(platform_linux IN_LIST closure)
+      message(FATAL_ERROR
+        "layering violation: protocol library '${lib}' links platform_linux "
+        "(link closure: ${closure}). Protocol cores are sans-I/O; see "
+        "docs/ARCHITECTURE.md.")
+    endif()
+  endforeach()
+endfunction()

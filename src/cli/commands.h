@@ -1,0 +1,19 @@
+// Subcommand registration for the `mipsec` program. Each subcommand adds
+// itself to the CLI11 app and returns the handler to run when chosen.
+#ifndef MIPSEC_CLI_COMMANDS_H_
+#define MIPSEC_CLI_COMMANDS_H_
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace mipsec::cli {
+
+using Handler = std::function<int()>;
+
+// `mipsec demo`: the main job, the RFC 5266 enterprise walk.
+Handler AddDemo(CLI::App& app);
+
+}  // namespace mipsec::cli
+
+#endif  // MIPSEC_CLI_COMMANDS_H_
