@@ -1,31 +1,17 @@
 #include <cstdio>
-#include <memory>
-#include <string>
 
 #include "cli/commands.h"
 
 namespace mipsec::cli {
 
-namespace {
-struct DemoOptions {
-  std::string scenario;
-  std::uint64_t seed = 1;
-  std::string pcap_dir;
-  bool json = false;
-};
-}  // namespace
-
 Handler AddDemo(CLI::App& app) {
-  auto opts = std::make_shared<DemoOptions>();
-  CLI::App* cmd = app.add_subcommand(
+  // Options (--scenario, --seed, --pcap, --json) arrive with the simulator
+  // that gives them meaning (issue 3); until then none are accepted.
+  app.add_subcommand(
       "demo",
       "Run the RFC 5266 enterprise walk (home -> c -> f -> mc -> mc behind NAT -> c) "
       "and print what each move cost");
-  cmd->add_option("--scenario", opts->scenario, "Scenario file (TOML); default: built-in Figure 1");
-  cmd->add_option("--seed", opts->seed, "Random seed for loss and jitter")->capture_default_str();
-  cmd->add_option("--pcap", opts->pcap_dir, "Write one pcap per link into this directory");
-  cmd->add_flag("--json", opts->json, "Print the summary as JSON");
-  return [opts]() {
+  return []() {
     // The demo runs on the deterministic network simulator, which is not
     // built yet. Say so plainly instead of printing anything that looks like
     // a result.
