@@ -1,0 +1,150 @@
+// LinuxNetlink against the kernel, each test in a network namespace of its
+// own (RunInNewNetns), so the host's links, addresses and routes are never
+// touched.
+#include "platform/linux/netlink.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "platform/linux/epoll_event_loop.h"
+#include "testing/fakes/netlink_contract.h"
+#include "testing/fakes/netns_child.h"
+#include "testing/require_root.h"
+#include "testing/fakes/test_addresses.h"
+
+namespace mipsec::platform {
+namespace {
+
+using mipsec::testing::DrainEvents;
+using mipsec::testing::Ifa;
+using mipsec::testing::Ip;
+using mipsec::testing::Pfx;
+using mipsec::testing::RunInNewNetns;
+
+std::unique_ptr<LinuxNetlink> OpenNetlink() {
+  auto nl = LinuxNetlink::Open();
+  EXPECT_TRUE(nl.ok()) << nl.error().ToString();
+  return nl.ok() ? std::move(nl).value() : nullptr;
+}
+
+TEST(LinuxNetlink, PassesTheNetlinkContract) {
+  MIPSEC_REQUIRE_ROOT();
+  ::testing::AssertionResult child = RunInNewNetns([] {
+    auto nl = OpenNetlink();
+    ASSERT_NE(nl, nullptr);
+    mipsec::testing::RunNetlinkContract(*nl);
+  });
+  EXPECT_TRUE(child);
+}
+
+TEST(LinuxNetlink, KernelRefusalNamesTheOperationAndCarriesTheKernelsReason) {
+  MIPSEC_REQUIRE_ROOT();
+  ::testing::AssertionResult child = RunInNewNetns([] {
+    auto nl = OpenNetlink();
+    ASSERT_NE(nl, nullptr);
+    Status s = nl->AddAddress(1, Ifa("127.0.0.1/8"));
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.error().code(), Errc::kSystem);
+    EXPECT_EQ(
+        s.error().detail().rfind("netlink RTM_NEWADDR 127.0.0.1/8 on ifindex 1: File exists", 0),
+        0u)
+        << s.error().detail();
+    // The kernel explains some refusals (extended ack): keep its words.
+    Route r;
+    r.destination = Pfx("10.8.0.0/16");
+    r.gateway = Ip("10.5.0.7");  // on no connected prefix
+    s = nl->AddRoute(r);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().detail().find("netlink RTM_NEWROUTE 10.8.0.0/16 via 10.5.0.7 table 254: "),
+              std::string::npos)
+        << s.error().detail();
+    EXPECT_NE(s.error().detail().find("(kernel: Nexthop has invalid gateway)"), std::string::npos)
+        << s.error().detail();
+  });
+  EXPECT_TRUE(child);
+}
+
+TEST(LinuxNetlink, MonitorIsPollableByTheEventLoop) {
+  MIPSEC_REQUIRE_ROOT();
+  ::testing::AssertionResult child = RunInNewNetns([] {
+    auto nl = OpenNetlink();
+    ASSERT_NE(nl, nullptr);
+    auto loop = EpollEventLoop::Create();
+    ASSERT_TRUE(loop.ok());
+    auto mon = nl->Subscribe(kAddressEvents);
+    ASSERT_TRUE(mon.ok()) << mon.error().ToString();
+    std::vector<NetlinkEvent> seen;
+    ASSERT_TRUE(
+        (*loop)
+            ->RegisterFd(
+                (*mon)->fd(), kReadable,
+                [&](std::uint32_t) {
+                  ASSERT_TRUE(
+                      (*mon)->Dispatch([&](const NetlinkEvent& e) { seen.push_back(e); }).ok());
+                })
+            .ok());
+    Status added_status = nl->AddAddress(1, Ifa("127.0.0.7/8"));
+    ASSERT_TRUE(added_status.ok()) << added_status.error().ToString();
+    for (int i = 0; i < 100 && seen.empty(); ++i)
+      ASSERT_TRUE((*loop)->RunOnce(Duration::Millis(20)).ok());
+    ASSERT_EQ(seen.size(), 1u);  // address events only: no route events subscribed
+    auto* added = std::get_if<AddressAdded>(&seen[0]);
+    ASSERT_NE(added, nullptr);
+    EXPECT_EQ(added->address.ifindex, 1);
+    EXPECT_EQ(added->address.local, Ifa("127.0.0.7/8"));
+    ASSERT_TRUE((*loop)->UnregisterFd((*mon)->fd()).ok());
+  });
+  EXPECT_TRUE(child);
+}
+
+TEST(LinuxNetlink, RoutesInAnotherTableAndLookupWithSourceAndOif) {
+  MIPSEC_REQUIRE_ROOT();
+  ::testing::AssertionResult child = RunInNewNetns([] {
+    auto nl = OpenNetlink();
+    ASSERT_NE(nl, nullptr);
+    ASSERT_TRUE(nl->CreateVethPair("rt0", "rt1").ok());
+    int a = nl->GetLinkByName("rt0")->ifindex;
+    int b = nl->GetLinkByName("rt1")->ifindex;
+    ASSERT_TRUE(nl->AddAddress(a, Ifa("10.3.0.1/24")).ok());
+    ASSERT_TRUE(nl->AddAddress(a, Ifa("10.4.0.1/24")).ok());
+    ASSERT_TRUE(nl->SetLinkUp(a, true).ok());
+    ASSERT_TRUE(nl->SetLinkUp(b, true).ok());
+
+    Route r;
+    r.destination = Pfx("172.16.0.0/12");
+    r.gateway = Ip("10.3.0.254");
+    r.table = 1000;  // above 255: carried in RTA_TABLE only
+    r.metric = 7;
+    ASSERT_TRUE(nl->AddRoute(r).ok());
+    auto routes = nl->ListRoutes(1000);
+    ASSERT_TRUE(routes.ok());
+    ASSERT_EQ(routes->size(), 1u);
+    EXPECT_EQ((*routes)[0].destination, r.destination);
+    EXPECT_EQ((*routes)[0].table, 1000u);
+    EXPECT_EQ((*routes)[0].metric, 7u);
+    // Not in main: the lookup (main table) finds nothing.
+    EXPECT_FALSE(nl->LookupRoute(Ip("172.16.1.1")).ok());
+    ASSERT_TRUE(nl->DeleteRoute(r).ok());
+    EXPECT_TRUE(nl->ListRoutes(1000)->empty());
+
+    // Preferred source on a route, and lookups as if from a source / out of an oif.
+    Route d;
+    d.destination = Ipv4Prefix();
+    d.gateway = Ip("10.3.0.254");
+    d.preferred_source = Ip("10.4.0.1");
+    ASSERT_TRUE(nl->AddRoute(d).ok());
+    auto look = nl->LookupRoute(Ip("8.8.8.8"));
+    ASSERT_TRUE(look.ok()) << look.error().ToString();
+    EXPECT_EQ(look->source, Ip("10.4.0.1"));
+    EXPECT_EQ(look->gateway, Ip("10.3.0.254"));
+    EXPECT_EQ(look->oif, a);
+    look = nl->LookupRoute(Ip("8.8.8.8"), Ip("10.3.0.1"), a);
+    ASSERT_TRUE(look.ok()) << look.error().ToString();
+    EXPECT_EQ(look->oif, a);
+  });
+  EXPECT_TRUE(child);
+}
+
+}  // namespace
+}  // namespace mipsec::platform
