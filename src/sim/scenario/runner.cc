@@ -1,0 +1,337 @@
+#include "sim/scenario/runner.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/bug.h"
+
+namespace mipsec::sim::scenario {
+
+namespace {
+Timestamp At(Duration d) { return Timestamp::Zero() + d; }
+
+Error At(const Where& w, const Error& e) { return e.WithContext(w.ToString()); }
+}  // namespace
+
+ScenarioRun::~ScenarioRun() {
+  // Apps unbind from nodes: destroy them before the network.
+  streams_.clear();
+  dhcp_clients_.clear();
+  dhcp_servers_.clear();
+}
+
+Result<std::unique_ptr<ScenarioRun>> ScenarioRun::Build(
+    const Scenario& scenario, std::optional<std::uint64_t> seed_override) {
+  std::unique_ptr<ScenarioRun> run(new ScenarioRun(scenario));
+  MIPSEC_TRY(run->Construct(seed_override.value_or(scenario.seed)));
+  return run;
+}
+
+Status ScenarioRun::Construct(std::uint64_t seed) {
+  net_ = std::make_unique<Network>(seed, scenario_.log_level);
+  for (const SegmentSpec& s : scenario_.segments) {
+    Result<Segment*> seg = net_->AddSegment(s.name, s.params);
+    if (!seg.ok()) return At(s.where, seg.error());
+    if (!s.up) (*seg)->SetUp(false);
+  }
+  for (const NodeSpec& n : scenario_.nodes) {
+    Result<Node*> node = net_->AddNode(n.name, n.router);
+    if (!node.ok()) return At(n.where, node.error());
+    for (const InterfaceSpec& i : n.interfaces) {
+      if (!i.segment.empty()) {
+        Result<Interface*> ifc =
+            net_->Connect(n.name, i.name, i.segment, i.address, i.prefix_length, i.mtu);
+        if (!ifc.ok()) return At(i.where, ifc.error());
+      } else {
+        Interface& ifc = (*node)->AddInterface(i.name, i.mtu);
+        if (i.address) {
+          Status s = (*node)->AddAddress(ifc.ifindex(), *i.address, i.prefix_length);
+          if (!s.ok()) return At(i.where, s.error());
+        }
+      }
+    }
+    for (const RouteSpec& r : n.routes) {
+      Status s = (*node)->AddRoute(r.to, r.via, r.metric);
+      if (!s.ok()) return At(r.where, s.error());
+    }
+  }
+  // Middleboxes, in file order: a router with both runs the NAT's filters
+  // first for what it installs first.
+  for (const NatSpec& n : scenario_.nats) {
+    Node* node = net_->FindNode(n.node);
+    NaptConfig c;
+    c.name = n.node;
+    c.outside_ifindex = node->FindInterface(n.outside)->ifindex();
+    c.mapping = n.mapping;
+    c.filtering = n.filtering;
+    c.udp_timeout = n.udp_timeout;
+    c.port_assignment = n.random_ports ? NatPortAssignment::kRandom : NatPortAssignment::kPreserve;
+    Result<std::unique_ptr<Napt>> napt = Napt::Create(*node, std::move(c));
+    if (!napt.ok()) return At(n.where, napt.error());
+    nats_[n.node] = std::move(*napt);
+  }
+  for (const FirewallSpec& f : scenario_.firewalls) {
+    FirewallConfig c;
+    c.name = f.node;
+    c.zones = f.zones;
+    c.default_action = f.default_action;
+    for (const FirewallRuleSpec& r : f.rules) {
+      FirewallRule rule;
+      rule.name = "line " + std::to_string(r.where.line);
+      rule.from_zones = r.from;
+      rule.to_zones = r.to;
+      if (r.src) rule.src = *r.src;
+      if (r.dst) rule.dst = *r.dst;
+      rule.protocol = r.protocol;
+      rule.dst_ports = PortRange{r.dport_min, r.dport_max};
+      rule.action = r.action;
+      c.rules.push_back(std::move(rule));
+    }
+    Result<std::unique_ptr<Firewall>> fw = Firewall::Create(*net_->FindNode(f.node), std::move(c));
+    if (!fw.ok()) return At(f.where, fw.error());
+    firewalls_.push_back(std::move(*fw));
+  }
+  for (const DhcpServerSpec& d : scenario_.dhcp_servers) {
+    Node* node = net_->FindNode(d.node);
+    auto& app = dhcp_servers_[d.node];
+    if (!app) {
+      Result<std::unique_ptr<DhcpServerApp>> created = DhcpServerApp::Create(*node);
+      if (!created.ok()) return At(d.where, created.error());
+      app = std::move(*created);
+    }
+    Interface* ifc = node->FindInterface(d.interface);
+    const InterfaceAddress& ia = ifc->addresses().front();
+    dhcp::ServerConfig c;
+    c.server_address = ia.address;
+    c.subnet = ia.Subnet();
+    c.pool_first = d.pool_first;
+    c.pool_last = d.pool_last;
+    c.routers = {d.router.value_or(ia.address)};
+    c.dns_servers = d.dns;
+    c.domain_name = d.domain;
+    c.lease_time = d.lease;
+    Status s = app->Serve(d.interface, c, d.delay);
+    if (!s.ok()) return At(d.where, s.error());
+  }
+  for (const NodeSpec& n : scenario_.nodes) {
+    for (const InterfaceSpec& i : n.interfaces) {
+      if (!i.dhcp) continue;
+      auto& app = dhcp_clients_[n.name];
+      if (!app) {
+        Result<std::unique_ptr<DhcpClientApp>> created =
+            DhcpClientApp::Create(*net_->FindNode(n.name));
+        if (!created.ok()) return At(i.where, created.error());
+        app = std::move(*created);
+      }
+      Status s = app->Enable(i.name);
+      if (!s.ok()) return At(i.where, s.error());
+    }
+  }
+  for (const StreamSpec& s : scenario_.streams) {
+    Stream st{&s, nullptr, nullptr};
+    Result<std::unique_ptr<StreamEchoer>> echo =
+        StreamEchoer::Create(*net_->FindNode(s.echo), s.to.port);
+    if (!echo.ok()) return At(s.where, echo.error());
+    st.echoer = std::move(*echo);
+    StreamConfig c;
+    c.target = s.to;
+    c.local_port = s.local_port;
+    c.interval = s.interval;
+    c.payload_size = s.size;
+    c.start = At(s.start);
+    c.stop = s.stop ? At(*s.stop) : Timestamp::Infinite();
+    Result<std::unique_ptr<StreamSender>> send = StreamSender::Create(*net_->FindNode(s.from), c);
+    if (!send.ok()) return At(s.where, send.error());
+    st.sender = std::move(*send);
+    streams_.push_back(std::move(st));
+  }
+  end_ = At(scenario_.duration);
+  for (const EventSpec& e : scenario_.events) {
+    if (e.kind == EventSpec::Kind::kEnd) {
+      if (At(e.at) < end_) end_ = At(e.at);
+      continue;
+    }
+    net_->sim().ScheduleFn(At(e.at), [this, &e] { Apply(e); });
+  }
+  legs_.push_back(LegReport{scenario_.first_leg, Timestamp::Zero(), Timestamp::Zero(), "", {}, {}, {}});
+  return Ok{};
+}
+
+void ScenarioRun::Apply(const EventSpec& e) {
+  Logger log = net_->MakeLogger("scenario");
+  Timestamp now = net_->sim().now();
+  switch (e.kind) {
+    case EventSpec::Kind::kMove: {
+      Node* node = net_->FindNode(e.node);
+      Interface* ifc = node->FindInterface(e.interface);
+      Segment* seg = net_->FindSegment(e.segment);
+      CloseLeg(now);
+      std::string leg = e.leg.empty() ? "move to " + e.segment : e.leg;
+      legs_.push_back(LegReport{leg, now, now, e.node + "/" + e.interface, {}, {}, {}});
+      MIPSEC_LOG(log, kNotice) << "move " << e.node << "/" << e.interface << " to " << e.segment
+                               << " (" << leg << ")";
+      node->Attach(*ifc, *seg);
+      break;
+    }
+    case EventSpec::Kind::kDetach: {
+      Node* node = net_->FindNode(e.node);
+      MIPSEC_LOG(log, kNotice) << "detach " << e.node << "/" << e.interface;
+      node->Detach(*node->FindInterface(e.interface));
+      break;
+    }
+    case EventSpec::Kind::kLink: {
+      Segment* seg = net_->FindSegment(e.segment);
+      if (e.params) {
+        Status s = seg->SetParams(*e.params);
+        MIPSEC_BUG_IF(!s.ok(), "validated link parameters refused");
+      }
+      if (e.up) seg->SetUp(*e.up);
+      break;
+    }
+    case EventSpec::Kind::kStop:
+      MIPSEC_LOG(log, kNotice) << "stop " << e.node;
+      net_->FindNode(e.node)->SetRunning(false);
+      break;
+    case EventSpec::Kind::kStart: {
+      MIPSEC_LOG(log, kNotice) << "start " << e.node;
+      // A restarted NAT has forgotten its mappings, as a rebooted box would.
+      auto nat = nats_.find(e.node);
+      if (nat != nats_.end()) nat->second->Reset();
+      net_->FindNode(e.node)->SetRunning(true);
+      break;
+    }
+    case EventSpec::Kind::kEnd:
+      break;
+  }
+}
+
+void ScenarioRun::CloseLeg(Timestamp now) {
+  LegReport& leg = legs_.back();
+  leg.end = now;
+  leg.addresses.clear();
+  if (!leg.mover.empty()) {
+    auto slash = leg.mover.find('/');
+    Node* node = net_->FindNode(leg.mover.substr(0, slash));
+    Interface* ifc = node ? node->FindInterface(leg.mover.substr(slash + 1)) : nullptr;
+    if (ifc) {
+      for (const InterfaceAddress& a : ifc->addresses()) {
+        leg.addresses.push_back(a.address.ToString() + "/" + std::to_string(a.prefix_length));
+      }
+    }
+  }
+}
+
+ScenarioReport ScenarioRun::Run() {
+  net_->sim().RunUntil(end_);
+  CloseLeg(end_);
+  ScenarioReport r;
+  r.name = scenario_.name;
+  r.description = scenario_.description;
+  r.seed = net_->sim().seed();
+  r.end = end_;
+  r.events_processed = net_->sim().events_processed();
+  const Duration grace = Duration::Seconds(1);
+  for (LegReport leg : legs_) {
+    for (const Stream& s : streams_) {
+      // Gaps count only while the CN was sending (both directions: the
+      // echoes exist only when the data arrives).
+      auto span = StreamActivity(s.sender->send_times(), leg.start, leg.end);
+      Timestamp gf = span ? span->first : leg.start, gt = span ? span->second : leg.start;
+      leg.forward.push_back(s.echoer->forward().Window(s.sender->send_times(), leg.start, leg.end,
+                                                       end_, grace, gf, gt));
+      leg.reverse.push_back(s.sender->reverse().Window(s.echoer->echo_send_times(), leg.start,
+                                                       leg.end, end_, grace, gf, gt));
+    }
+    r.legs.push_back(std::move(leg));
+  }
+  for (const Stream& s : streams_) {
+    StreamSummary sum;
+    sum.description = s.spec->from + " -> " + s.spec->to.ToString() + " (echo: " + s.spec->echo + ")";
+    sum.total = ScoreStream(*s.sender, *s.echoer, end_, grace);
+    r.streams.push_back(std::move(sum));
+  }
+  return r;
+}
+
+std::string FormatReportText(const ScenarioReport& r) {
+  std::ostringstream os;
+  char line[256];
+  os << "scenario " << (r.name.empty() ? "(unnamed)" : r.name) << ", seed " << r.seed << ", "
+     << r.end.ToString() << " s of virtual time, " << r.events_processed << " events\n";
+  if (!r.description.empty()) os << r.description << "\n";
+  for (std::size_t si = 0; si < r.streams.size(); ++si) {
+    os << "\nstream " << si + 1 << ": " << r.streams[si].description << "\n";
+    std::snprintf(line, sizeof line, "  %-28s %-15s %-20s %-20s %-10s %-10s\n", "leg", "time (s)",
+                  "forward deliv/lost", "reverse deliv/lost", "fwd gap", "rev gap");
+    os << line;
+    for (const LegReport& leg : r.legs) {
+      const StreamStats& f = leg.forward[si];
+      const StreamStats& b = leg.reverse[si];
+      char span[40], fwd[40], rev[40];
+      std::snprintf(span, sizeof span, "%.1f-%.1f", (leg.start - Timestamp::Zero()).SecondsF(),
+                    (leg.end - Timestamp::Zero()).SecondsF());
+      std::snprintf(fwd, sizeof fwd, "%llu/%llu", static_cast<unsigned long long>(f.delivered),
+                    static_cast<unsigned long long>(f.lost));
+      std::snprintf(rev, sizeof rev, "%llu/%llu", static_cast<unsigned long long>(b.delivered),
+                    static_cast<unsigned long long>(b.lost));
+      std::snprintf(line, sizeof line, "  %-28.28s %-15s %-20s %-20s %-10s %-10s\n",
+                    leg.name.c_str(), span, fwd, rev, f.longest_gap.ToString().c_str(),
+                    b.longest_gap.ToString().c_str());
+      os << line;
+      if (!leg.mover.empty()) {
+        std::string addrs;
+        for (const std::string& a : leg.addresses) addrs += (addrs.empty() ? "" : ", ") + a;
+        os << "  " << std::string(28, ' ') << " " << leg.mover << ": "
+           << (addrs.empty() ? "no address" : addrs) << "\n";
+      }
+    }
+    const StreamReport& t = r.streams[si].total;
+    os << "  total forward: " << t.forward.ToString() << "\n";
+    os << "  total reverse: " << t.reverse.ToString() << "\n";
+  }
+  return os.str();
+}
+
+namespace {
+nlohmann::json StatsJson(const StreamStats& s) {
+  return {{"sent", s.sent},
+          {"delivered", s.delivered},
+          {"lost", s.lost},
+          {"duplicated", s.duplicated},
+          {"reordered", s.reordered},
+          {"longest_gap_ms", static_cast<double>(s.longest_gap.nanos()) / 1e6}};
+}
+}  // namespace
+
+std::string FormatReportJson(const ScenarioReport& r) {
+  nlohmann::json j;
+  j["scenario"] = r.name;
+  j["seed"] = r.seed;
+  j["end_s"] = (r.end - Timestamp::Zero()).SecondsF();
+  j["events"] = r.events_processed;
+  j["legs"] = nlohmann::json::array();
+  for (const LegReport& leg : r.legs) {
+    nlohmann::json l{{"name", leg.name},
+                     {"start_s", (leg.start - Timestamp::Zero()).SecondsF()},
+                     {"end_s", (leg.end - Timestamp::Zero()).SecondsF()},
+                     {"mover", leg.mover},
+                     {"addresses", leg.addresses}};
+    l["streams"] = nlohmann::json::array();
+    for (std::size_t i = 0; i < leg.forward.size(); ++i) {
+      l["streams"].push_back({{"forward", StatsJson(leg.forward[i])},
+                              {"reverse", StatsJson(leg.reverse[i])}});
+    }
+    j["legs"].push_back(std::move(l));
+  }
+  j["streams"] = nlohmann::json::array();
+  for (const StreamSummary& s : r.streams) {
+    j["streams"].push_back({{"description", s.description},
+                            {"forward", StatsJson(s.total.forward)},
+                            {"reverse", StatsJson(s.total.reverse)}});
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace mipsec::sim::scenario

@@ -1,0 +1,774 @@
+// The one translation unit that sees toml++. It is used header-only with
+// exceptions off, so parse failures come back as values like everything else.
+#define TOML_HEADER_ONLY 1
+#define TOML_EXCEPTIONS 0
+#include <toml++/toml.h>
+
+#include "sim/scenario/toml_loader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+namespace mipsec::sim::scenario {
+
+namespace {
+
+// Walks the document, tracking the key path for error messages.
+class Loader {
+ public:
+  explicit Loader(std::string_view file) : file_(file) {}
+
+  Error Err(const toml::node& n, const std::string& path, const std::string& why) const {
+    return Error(Errc::kInvalidArgument, file_ + ":" + std::to_string(n.source().begin.line) +
+                                             ": " + path + ": " + why);
+  }
+  Where At(const toml::node& n) const { return Where{file_, static_cast<int>(n.source().begin.line)}; }
+  const std::string& file() const { return file_; }
+
+  // Every key of `t` must be in `allowed`.
+  Status CheckKeys(const toml::table& t, const std::string& path,
+                   std::initializer_list<std::string_view> allowed) const {
+    for (auto&& [k, v] : t) {
+      if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
+        std::string list;
+        for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        return Err(v, Join(path, k.str()), "unknown key (expected one of: " + list + ")");
+      }
+    }
+    return Ok{};
+  }
+
+  static std::string Join(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+  }
+
+  Result<std::optional<std::string>> OptString(const toml::table& t, const std::string& path,
+                                               std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::optional<std::string>();
+    if (!n->is_string()) return Err(*n, Join(path, key), "must be a string");
+    return std::optional<std::string>(n->as_string()->get());
+  }
+  Result<std::string> String(const toml::table& t, const std::string& path,
+                             std::string_view key) const {
+    MIPSEC_ASSIGN_OR_RETURN(auto v, OptString(t, path, key));
+    if (!v) return Err(t, Join(path, key), "missing (required)");
+    if (v->empty()) return Err(*t.get(key), Join(path, key), "must not be empty");
+    return *v;
+  }
+  Result<std::optional<std::int64_t>> OptInt(const toml::table& t, const std::string& path,
+                                             std::string_view key, std::int64_t min,
+                                             std::int64_t max) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::optional<std::int64_t>();
+    if (!n->is_integer()) return Err(*n, Join(path, key), "must be an integer");
+    std::int64_t v = n->as_integer()->get();
+    if (v < min || v > max) {
+      return Err(*n, Join(path, key),
+                 std::to_string(v) + " is outside " + std::to_string(min) + ".." +
+                     std::to_string(max));
+    }
+    return std::optional<std::int64_t>(v);
+  }
+  Result<std::optional<double>> OptProbability(const toml::table& t, const std::string& path,
+                                               std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::optional<double>();
+    double v;
+    if (n->is_floating_point()) {
+      v = n->as_floating_point()->get();
+    } else if (n->is_integer()) {
+      v = static_cast<double>(n->as_integer()->get());
+    } else {
+      return Err(*n, Join(path, key), "must be a number");
+    }
+    if (!(v >= 0.0 && v <= 1.0)) return Err(*n, Join(path, key), "must be a probability in [0, 1]");
+    return std::optional<double>(v);
+  }
+  Result<std::optional<bool>> OptBool(const toml::table& t, const std::string& path,
+                                      std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::optional<bool>();
+    if (!n->is_boolean()) return Err(*n, Join(path, key), "must be true or false");
+    return std::optional<bool>(n->as_boolean()->get());
+  }
+  Result<std::optional<Duration>> OptDuration(const toml::table& t, const std::string& path,
+                                              std::string_view key) const {
+    const toml::node* n = t.get(key);
+    if (!n) return std::optional<Duration>();
+    if (!n->is_string()) {
+      return Err(*n, Join(path, key), "must be a string with a unit, e.g. \"10ms\" or \"1.5s\"");
+    }
+    Result<Duration> d = ParseDurationText(n->as_string()->get());
+    if (!d.ok()) return Err(*n, Join(path, key), d.error().detail());
+    return std::optional<Duration>(*d);
+  }
+  template <typename T, typename F>
+  Result<std::optional<T>> OptParsed(const toml::table& t, const std::string& path,
+                                     std::string_view key, F parse, const char* what) const {
+    MIPSEC_ASSIGN_OR_RETURN(auto s, OptString(t, path, key));
+    if (!s) return std::optional<T>();
+    Result<T> v = parse(*s);
+    if (!v.ok()) return Err(*t.get(key), Join(path, key), "'" + *s + "' is not " + what);
+    return std::optional<T>(*v);
+  }
+
+  // An array of tables at `key` (absent: empty).
+  Result<std::vector<const toml::table*>> Tables(const toml::table& t, const std::string& path,
+                                                 std::string_view key) const {
+    std::vector<const toml::table*> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    const toml::array* arr = n->as_array();
+    if (!arr) return Err(*n, Join(path, key), "must be an array of tables ([[" + std::string(key) + "]])");
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      const toml::table* tt = (*arr)[i].as_table();
+      if (!tt) return Err((*arr)[i], Join(path, key) + "[" + std::to_string(i) + "]", "must be a table");
+      out.push_back(tt);
+    }
+    return out;
+  }
+
+ private:
+  std::string file_;
+};
+
+std::string Indexed(std::string_view key, std::size_t i) {
+  return std::string(key) + "[" + std::to_string(i) + "]";
+}
+
+Result<LinkParams> ParseLinkParams(const Loader& L, const toml::table& t, const std::string& path,
+                                   LinkParams p) {
+  MIPSEC_ASSIGN_OR_RETURN(auto delay, L.OptDuration(t, path, "delay"));
+  if (delay) p.delay = *delay;
+  MIPSEC_ASSIGN_OR_RETURN(auto jitter, L.OptDuration(t, path, "jitter"));
+  if (jitter) p.jitter = *jitter;
+  if (const toml::node* n = t.get("bandwidth")) {
+    if (!n->is_string()) return L.Err(*n, Loader::Join(path, "bandwidth"), "must be a string like \"100Mbit\"");
+    Result<std::uint64_t> bw = ParseBandwidthText(n->as_string()->get());
+    if (!bw.ok()) return L.Err(*n, Loader::Join(path, "bandwidth"), bw.error().detail());
+    p.bandwidth_bps = *bw;
+  }
+  MIPSEC_ASSIGN_OR_RETURN(auto mtu, L.OptInt(t, path, "mtu", 68, 65535));
+  if (mtu) p.mtu = static_cast<std::uint32_t>(*mtu);
+  MIPSEC_ASSIGN_OR_RETURN(auto loss, L.OptProbability(t, path, "loss"));
+  if (loss) p.loss = *loss;
+  MIPSEC_ASSIGN_OR_RETURN(auto dup, L.OptProbability(t, path, "duplicate"));
+  if (dup) p.duplicate = *dup;
+  if (const toml::node* n = t.get("burst")) {
+    const toml::table* b = n->as_table();
+    std::string bp = Loader::Join(path, "burst");
+    if (!b) return L.Err(*n, bp, "must be a table { enter = .., exit = .., loss = .. }");
+    MIPSEC_TRY(L.CheckKeys(*b, bp, {"enter", "exit", "loss"}));
+    MIPSEC_ASSIGN_OR_RETURN(auto enter, L.OptProbability(*b, bp, "enter"));
+    MIPSEC_ASSIGN_OR_RETURN(auto exit_p, L.OptProbability(*b, bp, "exit"));
+    MIPSEC_ASSIGN_OR_RETURN(auto bloss, L.OptProbability(*b, bp, "loss"));
+    if (!enter) return L.Err(*b, Loader::Join(bp, "enter"), "missing (required)");
+    p.burst_enter = *enter;
+    if (exit_p) p.burst_exit = *exit_p;
+    if (bloss) p.burst_loss = *bloss;
+  }
+  if (const toml::node* n = t.get("reorder")) {
+    const toml::table* r = n->as_table();
+    std::string rp = Loader::Join(path, "reorder");
+    if (!r) return L.Err(*n, rp, "must be a table { probability = .., delay = \"5ms\" }");
+    MIPSEC_TRY(L.CheckKeys(*r, rp, {"probability", "delay"}));
+    MIPSEC_ASSIGN_OR_RETURN(auto prob, L.OptProbability(*r, rp, "probability"));
+    MIPSEC_ASSIGN_OR_RETURN(auto rd, L.OptDuration(*r, rp, "delay"));
+    if (!prob) return L.Err(*r, Loader::Join(rp, "probability"), "missing (required)");
+    p.reorder = *prob;
+    if (rd) p.reorder_delay = *rd;
+  }
+  Status v = p.Validate();
+  if (!v.ok()) return L.Err(t, path, v.error().detail());
+  return p;
+}
+
+Result<std::pair<Ipv4Address, int>> ParseAddressWithLength(std::string_view s) {
+  auto slash = s.find('/');
+  if (slash == std::string_view::npos) return Error(Errc::kMalformed, "no prefix length");
+  MIPSEC_ASSIGN_OR_RETURN(Ipv4Address a, Ipv4Address::Parse(s.substr(0, slash)));
+  int len = -1;
+  std::string_view ls = s.substr(slash + 1);
+  auto [ptr, ec] = std::from_chars(ls.data(), ls.data() + ls.size(), len);
+  if (ec != std::errc() || ptr != ls.data() + ls.size() || len < 0 || len > 32 || ls.empty()) {
+    return Error(Errc::kMalformed, "bad prefix length");
+  }
+  return std::make_pair(a, len);
+}
+
+Result<NatBehavior> ParseBehaviour(std::string_view s) {
+  if (s == "endpoint-independent") return NatBehavior::kEndpointIndependent;
+  if (s == "address-dependent") return NatBehavior::kAddressDependent;
+  if (s == "address-and-port-dependent" || s == "symmetric") {
+    return NatBehavior::kAddressAndPortDependent;
+  }
+  return Error(Errc::kMalformed, "behaviour");
+}
+
+Result<FirewallAction> ParseAction(std::string_view s) {
+  if (s == "accept") return FirewallAction::kAccept;
+  if (s == "drop") return FirewallAction::kDrop;
+  if (s == "reject") return FirewallAction::kReject;
+  return Error(Errc::kMalformed, "action");
+}
+
+Result<std::uint8_t> ParseProtocol(std::string_view s) {
+  if (s == "udp") return std::uint8_t{17};
+  if (s == "tcp") return std::uint8_t{6};
+  if (s == "icmp") return std::uint8_t{1};
+  if (s == "esp") return std::uint8_t{50};
+  if (s == "ipip") return std::uint8_t{4};
+  if (s == "gre") return std::uint8_t{47};
+  return Error(Errc::kMalformed, "protocol");
+}
+
+Result<std::vector<std::string>> StringOrList(const Loader& L, const toml::table& t,
+                                              const std::string& path, std::string_view key) {
+  std::vector<std::string> out;
+  const toml::node* n = t.get(key);
+  if (!n) return out;
+  if (n->is_string()) {
+    out.push_back(n->as_string()->get());
+    return out;
+  }
+  const toml::array* arr = n->as_array();
+  if (!arr) return L.Err(*n, Loader::Join(path, key), "must be a string or a list of strings");
+  for (const toml::node& e : *arr) {
+    if (!e.is_string()) return L.Err(e, Loader::Join(path, key), "must be a list of strings");
+    out.push_back(e.as_string()->get());
+  }
+  return out;
+}
+
+Status ParseNodes(const Loader& L, const toml::table& root, Scenario& sc) {
+  MIPSEC_ASSIGN_OR_RETURN(auto nodes, L.Tables(root, "", "node"));
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const toml::table& t = *nodes[i];
+    std::string path = Indexed("node", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"name", "kind", "role", "interface", "route"}));
+    NodeSpec n;
+    n.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(n.name, L.String(t, path, "name"));
+    MIPSEC_ASSIGN_OR_RETURN(auto kind, L.OptString(t, path, "kind"));
+    if (kind && *kind != "host" && *kind != "router") {
+      return L.Err(*t.get("kind"), path + ".kind", "must be \"host\" or \"router\"");
+    }
+    n.router = kind && *kind == "router";
+    MIPSEC_ASSIGN_OR_RETURN(auto role, L.OptString(t, path, "role"));
+    n.role = role.value_or("");
+    for (const NodeSpec& other : sc.nodes) {
+      if (other.name == n.name) {
+        return L.Err(*t.get("name"), path + ".name",
+                     "node '" + n.name + "' is already defined at line " +
+                         std::to_string(other.where.line));
+      }
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto ifcs, L.Tables(t, path, "interface"));
+    for (std::size_t j = 0; j < ifcs.size(); ++j) {
+      const toml::table& it = *ifcs[j];
+      std::string ip = path + "." + Indexed("interface", j);
+      MIPSEC_TRY(L.CheckKeys(it, ip, {"name", "segment", "address", "mtu", "dhcp"}));
+      InterfaceSpec ifc;
+      ifc.where = L.At(it);
+      MIPSEC_ASSIGN_OR_RETURN(ifc.name, L.String(it, ip, "name"));
+      MIPSEC_ASSIGN_OR_RETURN(auto seg, L.OptString(it, ip, "segment"));
+      ifc.segment = seg.value_or("");
+      if (!ifc.segment.empty() &&
+          std::none_of(sc.segments.begin(), sc.segments.end(),
+                       [&](const SegmentSpec& s) { return s.name == ifc.segment; })) {
+        return L.Err(*it.get("segment"), ip + ".segment", "no segment named '" + ifc.segment + "'");
+      }
+      MIPSEC_ASSIGN_OR_RETURN(auto addr, (L.OptParsed<std::pair<Ipv4Address, int>>(
+                                             it, ip, "address", ParseAddressWithLength,
+                                             "an IPv4 address with a prefix length (a.b.c.d/n)")));
+      if (addr) {
+        if (!addr->first.IsUnicast()) {
+          return L.Err(*it.get("address"), ip + ".address", "must be a unicast address");
+        }
+        ifc.address = addr->first;
+        ifc.prefix_length = addr->second;
+      }
+      MIPSEC_ASSIGN_OR_RETURN(auto mtu, L.OptInt(it, ip, "mtu", 68, 65535));
+      if (mtu) ifc.mtu = static_cast<std::uint32_t>(*mtu);
+      MIPSEC_ASSIGN_OR_RETURN(auto dhcp, L.OptBool(it, ip, "dhcp"));
+      ifc.dhcp = dhcp.value_or(false);
+      for (const InterfaceSpec& other : n.interfaces) {
+        if (other.name == ifc.name) {
+          return L.Err(*it.get("name"), ip + ".name", "interface '" + ifc.name + "' defined twice");
+        }
+      }
+      n.interfaces.push_back(std::move(ifc));
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto routes, L.Tables(t, path, "route"));
+    for (std::size_t j = 0; j < routes.size(); ++j) {
+      const toml::table& rt = *routes[j];
+      std::string rp = path + "." + Indexed("route", j);
+      MIPSEC_TRY(L.CheckKeys(rt, rp, {"to", "via", "metric"}));
+      RouteSpec r;
+      r.where = L.At(rt);
+      MIPSEC_ASSIGN_OR_RETURN(auto to, (L.OptParsed<Ipv4Prefix>(
+                                           rt, rp, "to", [](std::string_view s) {
+                                             return s == "default" ? Result<Ipv4Prefix>(Ipv4Prefix())
+                                                                   : Ipv4Prefix::Parse(s);
+                                           },
+                                           "a prefix (a.b.c.0/n, host bits clear) or \"default\"")));
+      if (!to) return L.Err(rt, rp + ".to", "missing (required)");
+      r.to = *to;
+      MIPSEC_ASSIGN_OR_RETURN(auto via, L.OptParsed<Ipv4Address>(rt, rp, "via", Ipv4Address::Parse,
+                                                                 "an IPv4 address"));
+      if (!via) return L.Err(rt, rp + ".via", "missing (required)");
+      r.via = *via;
+      bool on_link = false;
+      for (const InterfaceSpec& ifc : n.interfaces) {
+        if (ifc.address && Ipv4Prefix::FromAddressAndLength(*ifc.address, ifc.prefix_length)
+                               ->Contains(r.via)) {
+          on_link = true;
+        }
+      }
+      if (!on_link) {
+        return L.Err(*rt.get("via"), rp + ".via",
+                     "gateway " + r.via.ToString() + " is on none of node '" + n.name +
+                         "''s static interface subnets");
+      }
+      MIPSEC_ASSIGN_OR_RETURN(auto metric, L.OptInt(rt, rp, "metric", 0, 0xffffffffLL));
+      r.metric = static_cast<std::uint32_t>(metric.value_or(0));
+      n.routes.push_back(r);
+    }
+    sc.nodes.push_back(std::move(n));
+  }
+  return Ok{};
+}
+
+const NodeSpec* FindNode(const Scenario& sc, std::string_view name) {
+  for (const NodeSpec& n : sc.nodes) {
+    if (n.name == name) return &n;
+  }
+  return nullptr;
+}
+
+const InterfaceSpec* FindInterface(const NodeSpec& n, std::string_view name) {
+  for (const InterfaceSpec& i : n.interfaces) {
+    if (i.name == name) return &i;
+  }
+  return nullptr;
+}
+
+// Resolves `node` (and optionally `interface`) keys against the scenario.
+Status CheckNodeRef(const Loader& L, const Scenario& sc, const toml::table& t,
+                    const std::string& path, const std::string& node,
+                    const std::string* interface_key, const std::string* interface) {
+  const NodeSpec* n = FindNode(sc, node);
+  if (!n) return L.Err(*t.get("node"), path + ".node", "no node named '" + node + "'");
+  if (interface && !FindInterface(*n, *interface)) {
+    return L.Err(*t.get(*interface_key), path + "." + *interface_key,
+                 "node '" + node + "' has no interface '" + *interface + "'");
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<Duration> ParseDurationText(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  std::string_view num = text.substr(0, i), unit = text.substr(i);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+  if (num.empty() || ec != std::errc() || ptr != num.data() + num.size()) {
+    return Error(Errc::kMalformed, "'" + std::string(text) + "' is not a duration like \"10ms\" or \"1.5s\"");
+  }
+  double ns;
+  if (unit == "ns") {
+    ns = v;
+  } else if (unit == "us") {
+    ns = v * 1e3;
+  } else if (unit == "ms") {
+    ns = v * 1e6;
+  } else if (unit == "s") {
+    ns = v * 1e9;
+  } else if (unit == "m" || unit == "min") {
+    ns = v * 60e9;
+  } else if (unit == "h") {
+    ns = v * 3600e9;
+  } else {
+    return Error(Errc::kMalformed, "'" + std::string(text) +
+                                       "' needs a unit: ns, us, ms, s, m or h");
+  }
+  if (ns > 1e18) return Error(Errc::kMalformed, "'" + std::string(text) + "' is too long");
+  return Duration::Nanos(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+Result<std::uint64_t> ParseBandwidthText(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  std::string_view num = text.substr(0, i), unit = text.substr(i);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
+  if (num.empty() || ec != std::errc() || ptr != num.data() + num.size() || v <= 0) {
+    return Error(Errc::kMalformed, "'" + std::string(text) + "' is not a bandwidth like \"100Mbit\"");
+  }
+  double mult;
+  if (unit == "bit") {
+    mult = 1;
+  } else if (unit == "kbit") {
+    mult = 1e3;
+  } else if (unit == "Mbit") {
+    mult = 1e6;
+  } else if (unit == "Gbit") {
+    mult = 1e9;
+  } else {
+    return Error(Errc::kMalformed, "'" + std::string(text) + "' needs a unit: bit, kbit, Mbit or Gbit");
+  }
+  if (v * mult > 1e13) return Error(Errc::kMalformed, "'" + std::string(text) + "' is too fast");
+  return static_cast<std::uint64_t>(std::llround(v * mult));
+}
+
+Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file) {
+  Loader L(file);
+  toml::parse_result parsed = toml::parse(text, file);
+  if (!parsed) {
+    const toml::parse_error& e = parsed.error();
+    return Error(Errc::kInvalidArgument, std::string(file) + ":" +
+                                             std::to_string(e.source().begin.line) +
+                                             ": TOML syntax: " + std::string(e.description()));
+  }
+  const toml::table& root = parsed.table();
+  MIPSEC_TRY(L.CheckKeys(root, "", {"scenario", "segment", "node", "nat", "firewall", "dhcp",
+                                    "stream", "event"}));
+  Scenario sc;
+
+  if (const toml::node* n = root.get("scenario")) {
+    const toml::table* t = n->as_table();
+    if (!t) return L.Err(*n, "scenario", "must be a table");
+    MIPSEC_TRY(L.CheckKeys(*t, "scenario", {"name", "description", "seed", "duration",
+                                            "log_level", "first_leg"}));
+    MIPSEC_ASSIGN_OR_RETURN(auto name, L.OptString(*t, "scenario", "name"));
+    sc.name = name.value_or("");
+    MIPSEC_ASSIGN_OR_RETURN(auto desc, L.OptString(*t, "scenario", "description"));
+    sc.description = desc.value_or("");
+    MIPSEC_ASSIGN_OR_RETURN(auto seed, L.OptInt(*t, "scenario", "seed", 0, INT64_MAX));
+    if (seed) sc.seed = static_cast<std::uint64_t>(*seed);
+    MIPSEC_ASSIGN_OR_RETURN(auto dur, L.OptDuration(*t, "scenario", "duration"));
+    if (dur) {
+      if (*dur <= Duration::Zero()) return L.Err(*t->get("duration"), "scenario.duration", "must be positive");
+      sc.duration = *dur;
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto lvl, L.OptString(*t, "scenario", "log_level"));
+    if (lvl) {
+      std::optional<LogLevel> l = ParseLogLevel(*lvl);
+      if (!l) {
+        return L.Err(*t->get("log_level"), "scenario.log_level",
+                     "'" + *lvl + "' is not one of trace, debug, info, notice, warning, error, off");
+      }
+      sc.log_level = *l;
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto first_leg, L.OptString(*t, "scenario", "first_leg"));
+    if (first_leg) sc.first_leg = *first_leg;
+  }
+
+  MIPSEC_ASSIGN_OR_RETURN(auto segments, L.Tables(root, "", "segment"));
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const toml::table& t = *segments[i];
+    std::string path = Indexed("segment", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"name", "description", "delay", "jitter", "bandwidth", "mtu",
+                                     "loss", "duplicate", "burst", "reorder", "up"}));
+    SegmentSpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.name, L.String(t, path, "name"));
+    for (const SegmentSpec& other : sc.segments) {
+      if (other.name == s.name) {
+        return L.Err(*t.get("name"), path + ".name",
+                     "segment '" + s.name + "' is already defined at line " +
+                         std::to_string(other.where.line));
+      }
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto desc, L.OptString(t, path, "description"));
+    s.description = desc.value_or("");
+    MIPSEC_ASSIGN_OR_RETURN(s.params, ParseLinkParams(L, t, path, LinkParams{}));
+    MIPSEC_ASSIGN_OR_RETURN(auto up, L.OptBool(t, path, "up"));
+    s.up = up.value_or(true);
+    sc.segments.push_back(std::move(s));
+  }
+
+  MIPSEC_TRY(ParseNodes(L, root, sc));
+
+  MIPSEC_ASSIGN_OR_RETURN(auto nats, L.Tables(root, "", "nat"));
+  for (std::size_t i = 0; i < nats.size(); ++i) {
+    const toml::table& t = *nats[i];
+    std::string path = Indexed("nat", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"node", "outside", "mapping", "filtering", "udp_timeout",
+                                     "ports"}));
+    NatSpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
+    MIPSEC_ASSIGN_OR_RETURN(s.outside, L.String(t, path, "outside"));
+    std::string outside_key = "outside";
+    MIPSEC_TRY(CheckNodeRef(L, sc, t, path, s.node, &outside_key, &s.outside));
+    if (!FindNode(sc, s.node)->router) {
+      return L.Err(*t.get("node"), path + ".node", "node '" + s.node + "' must be a router to NAT");
+    }
+    const char* kinds = "endpoint-independent, address-dependent or address-and-port-dependent";
+    MIPSEC_ASSIGN_OR_RETURN(auto m, L.OptParsed<NatBehavior>(t, path, "mapping", ParseBehaviour, kinds));
+    if (m) s.mapping = *m;
+    MIPSEC_ASSIGN_OR_RETURN(auto f, L.OptParsed<NatBehavior>(t, path, "filtering", ParseBehaviour, kinds));
+    if (f) s.filtering = *f;
+    MIPSEC_ASSIGN_OR_RETURN(auto to, L.OptDuration(t, path, "udp_timeout"));
+    if (to) {
+      if (*to < Duration::Seconds(1)) return L.Err(*t.get("udp_timeout"), path + ".udp_timeout", "must be at least 1s");
+      s.udp_timeout = *to;
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto ports, L.OptString(t, path, "ports"));
+    if (ports && *ports != "preserve" && *ports != "random") {
+      return L.Err(*t.get("ports"), path + ".ports", "must be \"preserve\" or \"random\"");
+    }
+    s.random_ports = ports && *ports == "random";
+    sc.nats.push_back(std::move(s));
+  }
+
+  MIPSEC_ASSIGN_OR_RETURN(auto fws, L.Tables(root, "", "firewall"));
+  for (std::size_t i = 0; i < fws.size(); ++i) {
+    const toml::table& t = *fws[i];
+    std::string path = Indexed("firewall", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"node", "zones", "default", "rule"}));
+    FirewallSpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
+    MIPSEC_TRY(CheckNodeRef(L, sc, t, path, s.node, nullptr, nullptr));
+    const NodeSpec* fn = FindNode(sc, s.node);
+    const toml::node* zn = t.get("zones");
+    if (!zn || !zn->is_table()) {
+      return L.Err(zn ? *zn : static_cast<const toml::node&>(t), path + ".zones",
+                   "required: a table interface = \"zone\"");
+    }
+    std::set<std::string> zone_names;
+    for (auto&& [k, v] : *zn->as_table()) {
+      if (!FindInterface(*fn, k.str())) {
+        return L.Err(v, path + ".zones." + std::string(k.str()),
+                     "node '" + s.node + "' has no interface '" + std::string(k.str()) + "'");
+      }
+      if (!v.is_string()) return L.Err(v, path + ".zones." + std::string(k.str()), "must be a zone name");
+      s.zones[std::string(k.str())] = v.as_string()->get();
+      zone_names.insert(v.as_string()->get());
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto def, L.OptParsed<FirewallAction>(t, path, "default", ParseAction,
+                                                                            "accept, drop or reject"));
+    if (def) s.default_action = *def;
+    MIPSEC_ASSIGN_OR_RETURN(auto rules, L.Tables(t, path, "rule"));
+    for (std::size_t j = 0; j < rules.size(); ++j) {
+      const toml::table& rt = *rules[j];
+      std::string rp = path + "." + Indexed("rule", j);
+      MIPSEC_TRY(L.CheckKeys(rt, rp, {"from", "to", "src", "dst", "proto", "dport", "action"}));
+      FirewallRuleSpec r;
+      r.where = L.At(rt);
+      MIPSEC_ASSIGN_OR_RETURN(r.from, StringOrList(L, rt, rp, "from"));
+      MIPSEC_ASSIGN_OR_RETURN(r.to, StringOrList(L, rt, rp, "to"));
+      for (const std::string& z : r.from) {
+        if (z != "any" && !zone_names.contains(z)) return L.Err(*rt.get("from"), rp + ".from", "no zone '" + z + "'");
+      }
+      for (const std::string& z : r.to) {
+        if (z != "any" && !zone_names.contains(z)) return L.Err(*rt.get("to"), rp + ".to", "no zone '" + z + "'");
+      }
+      std::erase(r.from, "any");
+      std::erase(r.to, "any");
+      MIPSEC_ASSIGN_OR_RETURN(r.src, L.OptParsed<Ipv4Prefix>(rt, rp, "src", Ipv4Prefix::Parse, "a prefix"));
+      MIPSEC_ASSIGN_OR_RETURN(r.dst, L.OptParsed<Ipv4Prefix>(rt, rp, "dst", Ipv4Prefix::Parse, "a prefix"));
+      MIPSEC_ASSIGN_OR_RETURN(r.protocol, L.OptParsed<std::uint8_t>(rt, rp, "proto", ParseProtocol,
+                                                                    "udp, tcp, icmp, esp, ipip or gre"));
+      if (const toml::node* dp = rt.get("dport")) {
+        std::string dpp = rp + ".dport";
+        if (!r.protocol || (*r.protocol != 17 && *r.protocol != 6)) {
+          return L.Err(*dp, dpp, "needs proto = \"udp\" or \"tcp\"");
+        }
+        if (dp->is_integer()) {
+          std::int64_t v = dp->as_integer()->get();
+          if (v < 1 || v > 65535) return L.Err(*dp, dpp, "port outside 1..65535");
+          r.dport_min = r.dport_max = static_cast<std::uint16_t>(v);
+        } else if (const toml::array* arr = dp->as_array(); arr && arr->size() == 2 &&
+                   (*arr)[0].is_integer() && (*arr)[1].is_integer()) {
+          std::int64_t lo = (*arr)[0].as_integer()->get(), hi = (*arr)[1].as_integer()->get();
+          if (lo < 1 || hi > 65535 || lo > hi) return L.Err(*dp, dpp, "range must be [low, high] within 1..65535");
+          r.dport_min = static_cast<std::uint16_t>(lo);
+          r.dport_max = static_cast<std::uint16_t>(hi);
+        } else {
+          return L.Err(*dp, dpp, "must be a port or a [low, high] range");
+        }
+      }
+      MIPSEC_ASSIGN_OR_RETURN(auto act, L.OptParsed<FirewallAction>(rt, rp, "action", ParseAction,
+                                                                              "accept, drop or reject"));
+      if (!act) return L.Err(rt, rp + ".action", "missing (required)");
+      r.action = *act;
+      s.rules.push_back(std::move(r));
+    }
+    sc.firewalls.push_back(std::move(s));
+  }
+
+  MIPSEC_ASSIGN_OR_RETURN(auto dhcps, L.Tables(root, "", "dhcp"));
+  for (std::size_t i = 0; i < dhcps.size(); ++i) {
+    const toml::table& t = *dhcps[i];
+    std::string path = Indexed("dhcp", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"node", "interface", "pool", "router", "dns", "domain",
+                                     "lease", "delay"}));
+    DhcpServerSpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
+    MIPSEC_ASSIGN_OR_RETURN(s.interface, L.String(t, path, "interface"));
+    std::string ik = "interface";
+    MIPSEC_TRY(CheckNodeRef(L, sc, t, path, s.node, &ik, &s.interface));
+    const InterfaceSpec* ifc = FindInterface(*FindNode(sc, s.node), s.interface);
+    if (!ifc->address) {
+      return L.Err(*t.get("interface"), path + ".interface",
+                   "a DHCP server needs a static address on '" + s.interface + "'");
+    }
+    Ipv4Prefix subnet = *Ipv4Prefix::FromAddressAndLength(*ifc->address, ifc->prefix_length);
+    MIPSEC_ASSIGN_OR_RETURN(std::string pool, L.String(t, path, "pool"));
+    auto dash = pool.find('-');
+    Result<Ipv4Address> first = Ipv4Address::Parse(pool.substr(0, dash == std::string::npos ? 0 : dash));
+    Result<Ipv4Address> last = dash == std::string::npos ? Result<Ipv4Address>(Error(Errc::kMalformed, ""))
+                                                         : Ipv4Address::Parse(pool.substr(dash + 1));
+    if (!first.ok() || !last.ok() || *last < *first) {
+      return L.Err(*t.get("pool"), path + ".pool", "'" + pool + "' is not a range first-last");
+    }
+    if (!subnet.Contains(*first) || !subnet.Contains(*last)) {
+      return L.Err(*t.get("pool"), path + ".pool",
+                   "'" + pool + "' is not inside " + subnet.ToString() + " of " + s.node + "/" +
+                       s.interface);
+    }
+    s.pool_first = *first;
+    s.pool_last = *last;
+    MIPSEC_ASSIGN_OR_RETURN(s.router, L.OptParsed<Ipv4Address>(t, path, "router", Ipv4Address::Parse,
+                                                               "an IPv4 address"));
+    MIPSEC_ASSIGN_OR_RETURN(auto dns, StringOrList(L, t, path, "dns"));
+    for (const std::string& d : dns) {
+      Result<Ipv4Address> a = Ipv4Address::Parse(d);
+      if (!a.ok()) return L.Err(*t.get("dns"), path + ".dns", "'" + d + "' is not an IPv4 address");
+      s.dns.push_back(*a);
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto domain, L.OptString(t, path, "domain"));
+    s.domain = domain.value_or("");
+    MIPSEC_ASSIGN_OR_RETURN(auto lease, L.OptDuration(t, path, "lease"));
+    if (lease) {
+      if (*lease < Duration::Seconds(10)) return L.Err(*t.get("lease"), path + ".lease", "must be at least 10s");
+      s.lease = *lease;
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto delay, L.OptDuration(t, path, "delay"));
+    if (delay) s.delay = *delay;
+    sc.dhcp_servers.push_back(std::move(s));
+  }
+
+  MIPSEC_ASSIGN_OR_RETURN(auto streams, L.Tables(root, "", "stream"));
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    const toml::table& t = *streams[i];
+    std::string path = Indexed("stream", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"from", "to", "echo", "port", "interval", "size", "start", "stop"}));
+    StreamSpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.from, L.String(t, path, "from"));
+    if (!FindNode(sc, s.from)) return L.Err(*t.get("from"), path + ".from", "no node named '" + s.from + "'");
+    MIPSEC_ASSIGN_OR_RETURN(s.echo, L.String(t, path, "echo"));
+    if (!FindNode(sc, s.echo)) return L.Err(*t.get("echo"), path + ".echo", "no node named '" + s.echo + "'");
+    MIPSEC_ASSIGN_OR_RETURN(auto to, L.OptParsed<Ipv4Endpoint>(t, path, "to", Ipv4Endpoint::Parse,
+                                                               "an address:port"));
+    if (!to) return L.Err(t, path + ".to", "missing (required)");
+    s.to = *to;
+    MIPSEC_ASSIGN_OR_RETURN(auto port, L.OptInt(t, path, "port", 1, 65535));
+    if (port) s.local_port = static_cast<std::uint16_t>(*port);
+    MIPSEC_ASSIGN_OR_RETURN(auto interval, L.OptDuration(t, path, "interval"));
+    if (interval) s.interval = *interval;
+    MIPSEC_ASSIGN_OR_RETURN(auto size, L.OptInt(t, path, "size", 29, 1400));
+    if (size) s.size = static_cast<std::size_t>(*size);
+    MIPSEC_ASSIGN_OR_RETURN(auto start, L.OptDuration(t, path, "start"));
+    if (start) s.start = *start;
+    MIPSEC_ASSIGN_OR_RETURN(s.stop, L.OptDuration(t, path, "stop"));
+    if (interval && *interval < Duration::Micros(10)) {
+      return L.Err(*t.get("interval"), path + ".interval", "must be at least 10us");
+    }
+    sc.streams.push_back(std::move(s));
+  }
+
+  MIPSEC_ASSIGN_OR_RETURN(auto events, L.Tables(root, "", "event"));
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const toml::table& t = *events[i];
+    std::string path = Indexed("event", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"at", "move", "detach", "link", "stop", "start", "end", "leg"}));
+    EventSpec e;
+    e.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(auto at, L.OptDuration(t, path, "at"));
+    if (!at) return L.Err(t, path + ".at", "missing (required)");
+    e.at = *at;
+    MIPSEC_ASSIGN_OR_RETURN(auto leg, L.OptString(t, path, "leg"));
+    e.leg = leg.value_or("");
+    int kinds = 0;
+    for (const char* k : {"move", "detach", "link", "stop", "start", "end"}) kinds += t.contains(k);
+    if (kinds != 1) {
+      return L.Err(t, path, "needs exactly one of move, detach, link, stop, start, end");
+    }
+    if (const toml::node* n = t.get("move")) {
+      const toml::table* mt = n->as_table();
+      std::string mp = path + ".move";
+      if (!mt) return L.Err(*n, mp, "must be a table { node, interface, segment }");
+      MIPSEC_TRY(L.CheckKeys(*mt, mp, {"node", "interface", "segment"}));
+      e.kind = EventSpec::Kind::kMove;
+      MIPSEC_ASSIGN_OR_RETURN(e.node, L.String(*mt, mp, "node"));
+      MIPSEC_ASSIGN_OR_RETURN(e.interface, L.String(*mt, mp, "interface"));
+      MIPSEC_ASSIGN_OR_RETURN(e.segment, L.String(*mt, mp, "segment"));
+      std::string ik = "interface";
+      MIPSEC_TRY(CheckNodeRef(L, sc, *mt, mp, e.node, &ik, &e.interface));
+      if (std::none_of(sc.segments.begin(), sc.segments.end(),
+                       [&](const SegmentSpec& s) { return s.name == e.segment; })) {
+        return L.Err(*mt->get("segment"), mp + ".segment", "no segment named '" + e.segment + "'");
+      }
+    } else if (const toml::node* dn = t.get("detach")) {
+      const toml::table* dt = dn->as_table();
+      std::string dp = path + ".detach";
+      if (!dt) return L.Err(*dn, dp, "must be a table { node, interface }");
+      MIPSEC_TRY(L.CheckKeys(*dt, dp, {"node", "interface"}));
+      e.kind = EventSpec::Kind::kDetach;
+      MIPSEC_ASSIGN_OR_RETURN(e.node, L.String(*dt, dp, "node"));
+      MIPSEC_ASSIGN_OR_RETURN(e.interface, L.String(*dt, dp, "interface"));
+      std::string ik = "interface";
+      MIPSEC_TRY(CheckNodeRef(L, sc, *dt, dp, e.node, &ik, &e.interface));
+    } else if (const toml::node* ln = t.get("link")) {
+      const toml::table* lt = ln->as_table();
+      std::string lp = path + ".link";
+      if (!lt) return L.Err(*ln, lp, "must be a table { segment, up, loss, delay, ... }");
+      MIPSEC_TRY(L.CheckKeys(*lt, lp, {"segment", "up", "delay", "jitter", "bandwidth", "mtu",
+                                       "loss", "duplicate", "burst", "reorder"}));
+      e.kind = EventSpec::Kind::kLink;
+      MIPSEC_ASSIGN_OR_RETURN(e.segment, L.String(*lt, lp, "segment"));
+      auto seg = std::find_if(sc.segments.begin(), sc.segments.end(),
+                              [&](const SegmentSpec& s) { return s.name == e.segment; });
+      if (seg == sc.segments.end()) {
+        return L.Err(*lt->get("segment"), lp + ".segment", "no segment named '" + e.segment + "'");
+      }
+      MIPSEC_ASSIGN_OR_RETURN(e.up, L.OptBool(*lt, lp, "up"));
+      if (lt->size() > (e.up ? 2u : 1u)) {
+        // Parameters change relative to the segment's configured ones.
+        MIPSEC_ASSIGN_OR_RETURN(LinkParams p, ParseLinkParams(L, *lt, lp, seg->params));
+        e.params = p;
+      }
+    } else if (const toml::node* sn = t.get("stop")) {
+      e.kind = EventSpec::Kind::kStop;
+      if (!sn->is_string()) return L.Err(*sn, path + ".stop", "must be a node name");
+      e.node = sn->as_string()->get();
+      if (!FindNode(sc, e.node)) return L.Err(*sn, path + ".stop", "no node named '" + e.node + "'");
+    } else if (const toml::node* stn = t.get("start")) {
+      e.kind = EventSpec::Kind::kStart;
+      if (!stn->is_string()) return L.Err(*stn, path + ".start", "must be a node name");
+      e.node = stn->as_string()->get();
+      if (!FindNode(sc, e.node)) return L.Err(*stn, path + ".start", "no node named '" + e.node + "'");
+    } else {
+      const toml::node* en = t.get("end");
+      if (!en->is_boolean() || !en->as_boolean()->get()) return L.Err(*en, path + ".end", "must be true");
+      e.kind = EventSpec::Kind::kEnd;
+    }
+    sc.events.push_back(std::move(e));
+  }
+  std::stable_sort(sc.events.begin(), sc.events.end(),
+                   [](const EventSpec& a, const EventSpec& b) { return a.at < b.at; });
+  return sc;
+}
+
+}  // namespace mipsec::sim::scenario

@@ -1,0 +1,31 @@
+// tshark as an independent oracle for our wire formats: tests write a pcap
+// and ask Wireshark's dissectors what they see.
+#ifndef MIPSEC_TESTING_TSHARK_TSHARK_H_
+#define MIPSEC_TESTING_TSHARK_TSHARK_H_
+
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/result.h"
+
+namespace mipsec::testing {
+
+// Whether tshark can be run (Debian package "tshark").
+bool TsharkAvailable();
+
+// Runs `tshark -r <pcap> <args...>` and returns its standard output.
+// kSystem if tshark cannot be started or exits non-zero (stderr included in
+// the detail).
+Result<std::string> RunTshark(const std::string& pcap_path, const std::vector<std::string>& args);
+
+// The packets tshark flags as malformed or with an error-level expert item,
+// one summary line each; empty when the capture is clean.
+Result<std::string> TsharkProblems(const std::string& pcap_path);
+
+// Writes `bytes` to a fresh file under $TMPDIR (or /tmp) and returns its path.
+Result<std::string> WriteTempFile(const std::string& stem, ByteSpan bytes);
+
+}  // namespace mipsec::testing
+
+#endif  // MIPSEC_TESTING_TSHARK_TSHARK_H_
