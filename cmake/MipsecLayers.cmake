@@ -19,7 +19,7 @@ function(mipsec_library name)
   endif()
 endfunction()
 
-# mipsec_test(NAME SOURCES... [DEPS ...] [LABELS ...] [ROOT]) — one GoogleTest
+# mipsec_test(NAME SOURCES... [DEPS ...] [LABELS label] [ROOT]) — one GoogleTest
 # binary, registered test by test with ctest. ROOT marks tests that need root
 # (namespaces, TUN): they skip cleanly when not root, and ctest shows the
 # skip; under CI=true the test itself turns that skip into a failure.
@@ -30,9 +30,15 @@ function(mipsec_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
-  set(labels unit ${ARG_LABELS})
+  # One label per test: gtest_discover_tests cannot pass a list-valued
+  # property through to the tests it discovers. `root` wins (what a test
+  # needs to run matters most), then the given label, else `unit`.
+  set(labels unit)
+  if(ARG_LABELS)
+    list(GET ARG_LABELS 0 labels)
+  endif()
   if(ARG_ROOT)
-    set(labels root ${ARG_LABELS})
+    set(labels root)
   endif()
   gtest_discover_tests(${name}
     DISCOVERY_TIMEOUT 60

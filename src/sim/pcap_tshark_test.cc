@@ -160,17 +160,9 @@ TEST_F(PcapTsharkTest, NatTranslatedTrafficDissectsCleanlyWithChecksumsVerified)
   net.sim().RunFor(Duration::Seconds(1));
   EXPECT_GE((*nat)->counters().icmp_errors_translated, 3u);
 
-  // TsharkProblems' filter, with IP and UDP checksum checking switched on
-  // (off by default in tshark) and bad checksums (status 0) flagged; the
-  // ICMP checksum is always checked, but only at warning level.
-  const std::vector<std::string> checks = {"-o", "ip.check_checksum:TRUE", "-o",
-                                           "udp.check_checksum:TRUE"};
+  const std::vector<std::string> checks = testing::TsharkChecksumOptions();
   auto problems = [&](const std::string& pcap) {
-    std::vector<std::string> args = checks;
-    args.insert(args.end(), {"-Y", "_ws.malformed || _ws.expert.severity >= 8388608 || "
-                                   "ip.checksum.status == 0 || udp.checksum.status == 0 || "
-                                   "icmp.checksum.status == 0"});
-    Result<std::string> r = testing::RunTshark(pcap, args);
+    Result<std::string> r = testing::TsharkProblems(pcap);
     EXPECT_TRUE(r.ok()) << r.error().ToString();
     return r.ok() ? *r : std::string("tshark failed");
   };

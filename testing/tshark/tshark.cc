@@ -68,9 +68,19 @@ Result<std::string> RunTshark(const std::string& pcap_path, const std::vector<st
   return out;
 }
 
+std::vector<std::string> TsharkChecksumOptions() {
+  return {"-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"};
+}
+
 Result<std::string> TsharkProblems(const std::string& pcap_path) {
-  // 8388608 is PI_ERROR, Wireshark's error-level expert severity.
-  return RunTshark(pcap_path, {"-Y", "_ws.malformed || _ws.expert.severity >= 8388608"});
+  // 8388608 is PI_ERROR, Wireshark's error-level expert severity. A bad
+  // checksum is only a warning-level item (a bad ICMP one, too), so the
+  // checksum status fields (0: bad) are asked for explicitly.
+  std::vector<std::string> args = TsharkChecksumOptions();
+  args.insert(args.end(), {"-Y", "_ws.malformed || _ws.expert.severity >= 8388608 || "
+                                 "ip.checksum.status == 0 || udp.checksum.status == 0 || "
+                                 "icmp.checksum.status == 0"});
+  return RunTshark(pcap_path, args);
 }
 
 Result<std::string> WriteTempFile(const std::string& stem, ByteSpan bytes) {

@@ -19,8 +19,13 @@ bool TsharkAvailable();
 // the detail).
 Result<std::string> RunTshark(const std::string& pcap_path, const std::vector<std::string>& args);
 
-// The packets tshark flags as malformed or with an error-level expert item,
-// one summary line each; empty when the capture is clean.
+// tshark options that turn on IP and UDP checksum validation (off by default
+// in tshark; ICMP checksums are always checked).
+std::vector<std::string> TsharkChecksumOptions();
+
+// The packets tshark flags as malformed, with an error-level expert item, or
+// with a bad IP, UDP or ICMP checksum (validation switched on), one summary
+// line each; empty when the capture is clean.
 Result<std::string> TsharkProblems(const std::string& pcap_path);
 
 // Writes `bytes` to a fresh file under $TMPDIR (or /tmp) and returns its path.

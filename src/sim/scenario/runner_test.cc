@@ -132,5 +132,48 @@ port = 9001
   EXPECT_EQ(run.error().detail(), "walk.toml:49: mn: UDP 0.0.0.0:7000 already bound");
 }
 
+TEST(ScenarioRunTest, TimelineStopsStartsAndDegradesLinks) {
+  std::string text = kWalk;
+  // Replace the walk by: the echoer stops 1..2 s, then the link loses
+  // everything from 3 s, and comes back down-then-up at 4..4.5 s.
+  text = text.substr(0, text.find("[[event]]"));
+  text += R"(
+[[event]]
+at = "1s"
+stop = "mn"
+[[event]]
+at = "2s"
+start = "mn"
+[[event]]
+at = "3s"
+link = { segment = "home", loss = 1.0 }
+[[event]]
+at = "4s"
+link = { segment = "home", loss = 0.0, up = false }
+[[event]]
+at = "4.5s"
+link = { segment = "home", up = true }
+[[event]]
+at = "5.5s"
+end = true
+)";
+  Result<Scenario> sc = ParseScenarioToml(text, "timeline.toml");
+  ASSERT_TRUE(sc.ok()) << sc.error().ToString();
+  Result<std::unique_ptr<ScenarioRun>> run = ScenarioRun::Build(*sc, 3);
+  ASSERT_TRUE(run.ok()) << run.error().ToString();
+  ScenarioReport r = (*run)->Run();
+  EXPECT_EQ(r.end, Timestamp::Zero() + Duration::Millis(5500));
+  const StreamStats& f = r.streams[0].total.forward;
+  // Lost: ~5% of 200 (0..1 s and 2..3 s), all of 1..2 s (stopped), all of
+  // 3..4.5 s (loss 1, then down). 4.5..5 s delivers again.
+  EXPECT_GE(f.lost, 100u + 150u);
+  EXPECT_LE(f.lost, 100u + 150u + 45u);
+  EXPECT_GE(f.longest_gap, Duration::Millis(1490));  // 3.0 .. 4.5 s
+  Node* mn = (*run)->network().FindNode("mn");
+  EXPECT_TRUE(mn->running());
+  EXPECT_GT(mn->counters().dropped_down, 0u);  // while stopped
+  EXPECT_TRUE((*run)->network().FindSegment("home")->up());
+}
+
 }  // namespace
 }  // namespace mipsec::sim::scenario
