@@ -96,6 +96,32 @@ void SetWord(MutableByteSpan b, std::size_t off, std::uint16_t v, Fields coverin
   }
 }
 
+// Rewrites one endpoint of the datagram quoted in an ICMP error: the quoted
+// address at `addr_off` (and the quoted port at `port_off`, if any) becomes
+// `to`. Keeps the quoted IP header checksum, the quoted transport checksum
+// (at `cks_off`; a UDP one covers the quoted addresses through its
+// pseudo-header, an ICMP one does not) and the ICMP error's own checksum
+// right, each updated incrementally (RFC 1624).
+void RewriteQuoted(MutableByteSpan packet, std::size_t ihl, std::size_t addr_off, Ipv4Endpoint to,
+                   std::optional<std::size_t> port_off, std::optional<std::size_t> cks_off,
+                   bool cks_udp) {
+  const std::size_t q = ihl + ip::IcmpMessage::kHeaderSize;
+  ChecksumField icmpc(packet, ihl + kIcmpChecksum, false);
+  ChecksumField qipc(packet, q + kIpChecksum, false);
+  std::optional<ChecksumField> qtc;
+  if (cks_off) qtc.emplace(packet, *cks_off, cks_udp);
+  ChecksumField* qtp = qtc ? &*qtc : nullptr;
+  SetAddress(packet, addr_off, to.address, {&qipc, &icmpc, cks_udp ? qtp : nullptr});
+  if (port_off) SetWord(packet, *port_off, to.port, {&icmpc, qtp});
+  auto [qo, qn] = qipc.Commit();
+  icmpc.Word(qo, qn);
+  if (qtc) {
+    auto [to_old, to_new] = qtc->Commit();
+    icmpc.Word(to_old, to_new);
+  }
+  icmpc.Commit();
+}
+
 std::string ProtocolName(std::uint8_t p) {
   switch (p) {
     case ip::kProtoUdp: return "udp";
@@ -726,22 +752,7 @@ Verdict Napt::InboundIcmpError(Bytes& packet, std::size_t ihl, std::size_t total
     return Verdict::kDrop;
   }
   ChecksumField ipc(packet, kIpChecksum, false);
-  ChecksumField icmpc(packet, ihl + kIcmpChecksum, false);
-  ChecksumField qipc(packet, q + kIpChecksum, false);
-  std::optional<ChecksumField> qtc;
-  if (cks_off) qtc.emplace(packet, *cks_off, cks_udp);
-  ChecksumField* qtp = qtc ? &*qtc : nullptr;
-  // The quoted UDP checksum covers the quoted addresses (pseudo-header); a
-  // quoted ICMP checksum does not.
-  SetAddress(packet, q + kIpSrc, m->internal.address, {&qipc, &icmpc, cks_udp ? qtp : nullptr});
-  if (port_off) SetWord(packet, *port_off, m->internal.port, {&icmpc, qtp});
-  auto [qo, qn] = qipc.Commit();
-  icmpc.Word(qo, qn);
-  if (qtc) {
-    auto [to, tn] = qtc->Commit();
-    icmpc.Word(to, tn);
-  }
-  icmpc.Commit();
+  RewriteQuoted(packet, ihl, q + kIpSrc, m->internal, port_off, cks_off, cks_udp);
   SetAddress(packet, kIpDst, m->internal.address, {&ipc});
   ipc.Commit();
   ++counters_.translated_in;
@@ -800,20 +811,7 @@ Verdict Napt::OutboundIcmpError(Bytes& packet, std::size_t ihl, std::size_t tota
   }
   if (!m) return no_mapping();
   ChecksumField ipc(packet, kIpChecksum, false);
-  ChecksumField icmpc(packet, ihl + kIcmpChecksum, false);
-  ChecksumField qipc(packet, q + kIpChecksum, false);
-  std::optional<ChecksumField> qtc;
-  if (cks_off) qtc.emplace(packet, *cks_off, cks_udp);
-  ChecksumField* qtp = qtc ? &*qtc : nullptr;
-  SetAddress(packet, q + kIpDst, m->external.address, {&qipc, &icmpc, cks_udp ? qtp : nullptr});
-  if (port_off) SetWord(packet, *port_off, m->external.port, {&icmpc, qtp});
-  auto [qo, qn] = qipc.Commit();
-  icmpc.Word(qo, qn);
-  if (qtc) {
-    auto [to, tn] = qtc->Commit();
-    icmpc.Word(to, tn);
-  }
-  icmpc.Commit();
+  RewriteQuoted(packet, ihl, q + kIpDst, m->external, port_off, cks_off, cks_udp);
   if (rewrite_outer_source) {
     SetAddress(packet, kIpSrc, outside_address_, {&ipc});
     ipc.Commit();

@@ -19,12 +19,7 @@ Ipv4Address A(const char* s) { return *Ipv4Address::Parse(s); }
 class PcapTsharkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::TsharkAvailable()) {
-      if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") {
-        FAIL() << "tshark missing in CI (Debian package tshark)";
-      }
-      GTEST_SKIP() << "tshark not installed (Debian package tshark)";
-    }
+    MIPSEC_REQUIRE_TSHARK();
   }
   std::string Write(const PcapWriter& w) {
     Result<std::string> path = testing::WriteTempFile("mipsec-sim", w.bytes());

@@ -8,6 +8,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "testing/require_root.h"  // InCi()
 
 namespace mipsec::testing {
 
@@ -32,5 +33,18 @@ Result<std::string> TsharkProblems(const std::string& pcap_path);
 Result<std::string> WriteTempFile(const std::string& stem, ByteSpan bytes);
 
 }  // namespace mipsec::testing
+
+// First statement of a test that needs tshark: skips with a message when it
+// is not installed, except under CI=true, where that is a failure.
+#define MIPSEC_REQUIRE_TSHARK()                                                   \
+  do {                                                                            \
+    if (!::mipsec::testing::TsharkAvailable()) {                                  \
+      if (::mipsec::testing::InCi()) {                                            \
+        FAIL() << "tshark missing, and CI=true: install the Debian package tshark"; \
+      } else {                                                                    \
+        GTEST_SKIP() << "tshark not installed (Debian package tshark)";           \
+      }                                                                           \
+    }                                                                             \
+  } while (0)
 
 #endif  // MIPSEC_TESTING_TSHARK_TSHARK_H_

@@ -37,12 +37,7 @@ dhcp::ServerConfig Pool(const char* router, const char* subnet, const char* firs
 class DhcpTsharkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!testing::TsharkAvailable()) {
-      if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") {
-        FAIL() << "tshark missing in CI (Debian package tshark)";
-      }
-      GTEST_SKIP() << "tshark not installed (Debian package tshark)";
-    }
+    MIPSEC_REQUIRE_TSHARK();
     ASSERT_TRUE(net_.AddSegment("lan-a", {}).ok());
     ASSERT_TRUE(net_.AddSegment("lan-b", {}).ok());
     ASSERT_TRUE(net_.AddNode("r", true).ok());

@@ -15,10 +15,7 @@ namespace mipsec::sim::scenario {
 namespace {
 
 TEST(Figure1TsharkTest, EveryLinkPcapIsClean) {
-  if (!testing::TsharkAvailable()) {
-    if (testing::InCi()) FAIL() << "tshark missing in CI (Debian package tshark)";
-    GTEST_SKIP() << "tshark not installed (Debian package tshark)";
-  }
+  MIPSEC_REQUIRE_TSHARK();
   Result<Scenario> sc = ParseScenarioToml(*BuiltinScenario("figure1"), "figure1.toml");
   ASSERT_TRUE(sc.ok()) << sc.error().ToString();
   Result<std::unique_ptr<ScenarioRun>> run = ScenarioRun::Build(*sc, std::nullopt);
