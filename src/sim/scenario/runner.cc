@@ -252,7 +252,65 @@ ScenarioReport ScenarioRun::Run() {
     sum.total = ScoreStream(*s.sender, *s.echoer, end_, grace);
     r.streams.push_back(std::move(sum));
   }
+  for (Node* n : net_->nodes()) r.nodes.push_back({n->name(), n->counters()});
+  for (Segment* seg : net_->segments()) r.segments.push_back({seg->name(), seg->counters()});
   return r;
+}
+
+namespace {
+// Name/value pairs of each counter struct, in declaration order.
+std::vector<std::pair<const char*, std::uint64_t>> Fields(const NodeCounters& c) {
+  return {{"received", c.received},
+          {"delivered_local", c.delivered_local},
+          {"forwarded", c.forwarded},
+          {"sent", c.sent},
+          {"dropped_malformed", c.dropped_malformed},
+          {"dropped_no_route", c.dropped_no_route},
+          {"dropped_ttl", c.dropped_ttl},
+          {"dropped_too_big", c.dropped_too_big},
+          {"dropped_filter", c.dropped_filter},
+          {"dropped_not_for_us", c.dropped_not_for_us},
+          {"dropped_no_socket", c.dropped_no_socket},
+          {"dropped_down", c.dropped_down},
+          {"icmp_errors_sent", c.icmp_errors_sent},
+          {"fragments_created", c.fragments_created},
+          {"reassembled", c.reassembled},
+          {"reassembly_timeouts", c.reassembly_timeouts}};
+}
+std::vector<std::pair<const char*, std::uint64_t>> Fields(const SegmentCounters& c) {
+  return {{"tx_packets", c.tx_packets},
+          {"tx_bytes", c.tx_bytes},
+          {"delivered", c.delivered},
+          {"lost", c.lost},
+          {"duplicated", c.duplicated},
+          {"reordered", c.reordered},
+          {"dropped_down", c.dropped_down},
+          {"dropped_too_big", c.dropped_too_big},
+          {"dropped_queue", c.dropped_queue},
+          {"dropped_unresolved", c.dropped_unresolved},
+          {"dropped_detached", c.dropped_detached}};
+}
+template <typename C>
+std::string CounterLine(const char* kind, const std::string& name, const C& c) {
+  std::string line = std::string(kind) + " " + name + ":";
+  for (const auto& [k, v] : Fields(c)) {
+    if (v != 0) line += " " + std::string(k) + "=" + std::to_string(v);
+  }
+  return line + "\n";
+}
+template <typename C>
+nlohmann::json CounterJson(const C& c) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : Fields(c)) j[k] = v;
+  return j;
+}
+}  // namespace
+
+std::string FormatCountersText(const ScenarioReport& r) {
+  std::string out;
+  for (const SegmentCountersReport& s : r.segments) out += CounterLine("segment", s.name, s.counters);
+  for (const NodeCountersReport& n : r.nodes) out += CounterLine("node", n.name, n.counters);
+  return out;
 }
 
 std::string FormatReportText(const ScenarioReport& r) {
@@ -331,6 +389,10 @@ std::string FormatReportJson(const ScenarioReport& r) {
                             {"forward", StatsJson(s.total.forward)},
                             {"reverse", StatsJson(s.total.reverse)}});
   }
+  j["segments"] = nlohmann::json::object();
+  for (const SegmentCountersReport& s : r.segments) j["segments"][s.name] = CounterJson(s.counters);
+  j["nodes"] = nlohmann::json::object();
+  for (const NodeCountersReport& n : r.nodes) j["nodes"][n.name] = CounterJson(n.counters);
   return j.dump(2) + "\n";
 }
 

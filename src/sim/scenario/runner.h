@@ -38,6 +38,15 @@ struct StreamSummary {
   StreamReport total;
 };
 
+struct NodeCountersReport {
+  std::string name;
+  NodeCounters counters;
+};
+struct SegmentCountersReport {
+  std::string name;
+  SegmentCounters counters;
+};
+
 struct ScenarioReport {
   std::string name;
   std::string description;
@@ -46,6 +55,8 @@ struct ScenarioReport {
   std::uint64_t events_processed = 0;
   std::vector<LegReport> legs;
   std::vector<StreamSummary> streams;
+  std::vector<NodeCountersReport> nodes;        // in scenario order
+  std::vector<SegmentCountersReport> segments;  // in scenario order
 };
 
 class ScenarioRun {
@@ -85,8 +96,11 @@ class ScenarioRun {
   Timestamp end_;
 };
 
-// A fixed-width table for humans, and JSON for scripts.
+// A fixed-width table for humans, and JSON for scripts (which always has
+// the counters).
 std::string FormatReportText(const ScenarioReport& report);
+// Every node's and segment's counters, one line each, non-zero ones only.
+std::string FormatCountersText(const ScenarioReport& report);
 std::string FormatReportJson(const ScenarioReport& report);
 
 }  // namespace mipsec::sim::scenario

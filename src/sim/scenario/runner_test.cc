@@ -1,5 +1,8 @@
 #include "sim/scenario/runner.h"
 
+#include <fstream>
+#include <iterator>
+
 #include <gtest/gtest.h>
 
 #include "sim/scenario/toml_loader.h"
@@ -97,6 +100,12 @@ TEST(ScenarioRunTest, LegsReportWhatTheNetworkDid) {
   std::string text = FormatReportText(o.report);
   EXPECT_NE(text.find("away"), std::string::npos);
   EXPECT_NE(text.find("mn/eth0: 10.0.0.2/24"), std::string::npos) << text;
+  // Counters: the packets sent to 10.0.0.2 while it was away had no owner
+  // on the home segment.
+  ASSERT_EQ(o.report.segments.size(), 2u);
+  EXPECT_GT(o.report.segments[0].counters.dropped_unresolved, 150u);
+  EXPECT_NE(FormatCountersText(o.report).find("segment home: tx_packets="), std::string::npos);
+  EXPECT_NE(o.json.find("\"dropped_unresolved\""), std::string::npos);
 }
 
 TEST(ScenarioRunTest, SameSeedIsBitIdentical) {
@@ -173,6 +182,27 @@ end = true
   EXPECT_TRUE(mn->running());
   EXPECT_GT(mn->counters().dropped_down, 0u);  // while stopped
   EXPECT_TRUE((*run)->network().FindSegment("home")->up());
+}
+
+// The example scenarios shipped in examples/scenarios load and run, and
+// show what they describe.
+TEST(ScenarioRunTest, ExampleLossyNatRuns) {
+  std::ifstream in(std::string(MIPSEC_SOURCE_DIR) + "/examples/scenarios/lossy-nat.toml");
+  ASSERT_TRUE(in.good());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Result<Scenario> sc = ParseScenarioToml(text, "lossy-nat.toml");
+  ASSERT_TRUE(sc.ok()) << sc.error().ToString();
+  Result<std::unique_ptr<ScenarioRun>> run = ScenarioRun::Build(*sc, std::nullopt);
+  ASSERT_TRUE(run.ok()) << run.error().ToString();
+  ScenarioReport r = (*run)->Run();
+  ASSERT_EQ(r.legs.size(), 2u);
+  const StreamStats& wifi1 = r.legs[0].forward[0];
+  const StreamStats& wifi2 = r.legs[1].forward[0];
+  EXPECT_GT(wifi1.delivered, 1000u);
+  EXPECT_GT(wifi1.lost, 50u);         // bad wifi, a NAT reboot
+  EXPECT_GT(wifi2.delivered, 300u);   // a new lease on wifi2, a new mapping
+  EXPECT_EQ(r.legs[1].addresses.size(), 1u);
+  EXPECT_EQ(r.legs[1].addresses[0].rfind("192.168.2.", 0), 0u);
 }
 
 }  // namespace
