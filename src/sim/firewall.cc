@@ -5,6 +5,7 @@
 
 #include "common/ip/icmp.h"
 #include "common/ip/ipv4.h"
+#include "common/wire/writer.h"
 
 namespace mipsec::sim {
 
@@ -18,9 +19,6 @@ constexpr std::size_t kMinSweep = 1024;
 constexpr int kSelfZone = 0;
 constexpr int kNoZone = -1;
 
-std::uint16_t Get16(ByteSpan b, std::size_t off) {
-  return static_cast<std::uint16_t>(b[off] << 8 | b[off + 1]);
-}
 
 bool HasPorts(std::uint8_t protocol) {
   return protocol == ip::kProtoUdp || protocol == ip::kProtoTcp;
@@ -109,12 +107,12 @@ KeyInfo KeyOf(std::uint8_t protocol, Ipv4Address src, Ipv4Address dst, ByteSpan 
   KeyInfo k;
   if (HasPorts(protocol)) {
     if (transport.size() < 4) return k;
-    k.key = {protocol, src, Get16(transport, 0), dst, Get16(transport, 2)};
+    k.key = {protocol, src, wire::LoadU16(transport, 0), dst, wire::LoadU16(transport, 2)};
     k.reversible = true;
     k.creates = true;
   } else if (protocol == ip::kProtoIcmp) {
     if (transport.size() < ip::IcmpMessage::kHeaderSize) return k;
-    std::uint16_t id = Get16(transport, 4);
+    std::uint16_t id = wire::LoadU16(transport, 4);
     if (transport[0] == ip::kIcmpEchoRequest) {
       k.key = {protocol, src, id, dst, 0};
       k.creates = true;
@@ -379,7 +377,7 @@ Verdict Firewall::Decide(int from, int to, Interface* in, Bytes& packet) {
   ByteSpan transport = parsed->payload;
   if (HasPorts(h.protocol) && transport.size() >= 4) {
     f.has_ports = true;
-    f.dst_port = Get16(transport, 2);
+    f.dst_port = wire::LoadU16(transport, 2);
   }
   KeyInfo k = KeyOf(h.protocol, h.src, h.dst, transport);
   f.key = k.key;

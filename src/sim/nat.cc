@@ -7,6 +7,7 @@
 #include "common/checksum.h"
 #include "common/ip/icmp.h"
 #include "common/ip/ipv4.h"
+#include "common/wire/writer.h"
 
 namespace mipsec::sim {
 
@@ -31,20 +32,13 @@ constexpr int kRandomPortTries = 16;
 // A mapping's permission table is pruned of stale entries beyond this size.
 constexpr std::size_t kPermissionPruneSize = 64;
 
-std::uint16_t Get16(ByteSpan b, std::size_t off) {
-  return static_cast<std::uint16_t>(b[off] << 8 | b[off + 1]);
-}
-void Put16(MutableByteSpan b, std::size_t off, std::uint16_t v) {
-  b[off] = static_cast<std::uint8_t>(v >> 8);
-  b[off + 1] = static_cast<std::uint8_t>(v);
-}
+using wire::LoadU16;
+using wire::StoreU16;
 Ipv4Address GetAddress(ByteSpan b, std::size_t off) {
-  return Ipv4Address::FromHostOrder(static_cast<std::uint32_t>(Get16(b, off)) << 16 |
-                                    Get16(b, off + 2));
+  return Ipv4Address::FromHostOrder(wire::LoadU32(b, off));
 }
 void PutAddress(MutableByteSpan b, std::size_t off, Ipv4Address a) {
-  Put16(b, off, static_cast<std::uint16_t>(a.ToHostOrder() >> 16));
-  Put16(b, off + 2, static_cast<std::uint16_t>(a.ToHostOrder()));
+  wire::StoreU32(b, off, a.ToHostOrder());
 }
 
 // A checksum field in the packet kept right, by RFC 1624 incremental
@@ -54,7 +48,7 @@ void PutAddress(MutableByteSpan b, std::size_t off, Ipv4Address a) {
 class ChecksumField {
  public:
   ChecksumField(MutableByteSpan buf, std::size_t off, bool udp)
-      : buf_(buf), off_(off), udp_(udp), old_(Get16(buf, off)), value_(old_) {}
+      : buf_(buf), off_(off), udp_(udp), old_(LoadU16(buf, off)), value_(old_) {}
   void Word(std::uint16_t old_word, std::uint16_t new_word) {
     if (active()) value_ = ChecksumAdjust16(value_, old_word, new_word);
   }
@@ -65,7 +59,7 @@ class ChecksumField {
   // that covers this field in turn.
   std::pair<std::uint16_t, std::uint16_t> Commit() {
     if (udp_ && active() && value_ == 0) value_ = 0xffff;
-    Put16(buf_, off_, value_);
+    StoreU16(buf_, off_, value_);
     return {old_, value_};
   }
 
@@ -89,8 +83,8 @@ void SetAddress(MutableByteSpan b, std::size_t off, Ipv4Address a, Fields coveri
   }
 }
 void SetWord(MutableByteSpan b, std::size_t off, std::uint16_t v, Fields covering) {
-  std::uint16_t old = Get16(b, off);
-  Put16(b, off, v);
+  std::uint16_t old = LoadU16(b, off);
+  StoreU16(b, off, v);
   for (ChecksumField* f : covering) {
     if (f) f->Word(old, v);
   }
@@ -254,10 +248,7 @@ Napt::MappingKey Napt::KeyFor(std::uint8_t protocol, Ipv4Endpoint internal,
   return {protocol, internal, remote};
 }
 
-Napt::Mapping* Napt::FindByKey(const MappingKey& key) {
-  auto it = by_key_.find(key);
-  if (it == by_key_.end()) return nullptr;
-  std::uint64_t id = it->second;
+Napt::Mapping* Napt::Live(std::uint64_t id) {
   Mapping& m = mappings_.at(id);
   if (!Alive(m, sim_.now())) {
     Expire(id, true);
@@ -266,16 +257,14 @@ Napt::Mapping* Napt::FindByKey(const MappingKey& key) {
   return &m;
 }
 
+Napt::Mapping* Napt::FindByKey(const MappingKey& key) {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : Live(it->second);
+}
+
 Napt::Mapping* Napt::FindByExternal(const ExternalKey& key) {
   auto it = by_external_.find(key);
-  if (it == by_external_.end()) return nullptr;
-  std::uint64_t id = it->second;
-  Mapping& m = mappings_.at(id);
-  if (!Alive(m, sim_.now())) {
-    Expire(id, true);
-    return nullptr;
-  }
-  return &m;
+  return it == by_external_.end() ? nullptr : Live(it->second);
 }
 
 std::optional<std::uint16_t> Napt::AllocatePort(std::uint8_t protocol, std::uint16_t wanted) {
@@ -535,8 +524,8 @@ Verdict Napt::Outbound(Interface* in, Bytes& packet) {
         ++counters_.dropped_malformed;
         return Verdict::kDrop;
       }
-      Ipv4Endpoint remote{h.dst, Get16(packet, ihl + kUdpDstPort)};
-      m = MappingForOutbound(ip::kProtoUdp, {h.src, Get16(packet, ihl + kUdpSrcPort)}, remote);
+      Ipv4Endpoint remote{h.dst, LoadU16(packet, ihl + kUdpDstPort)};
+      m = MappingForOutbound(ip::kProtoUdp, {h.src, LoadU16(packet, ihl + kUdpSrcPort)}, remote);
       if (!m) return Verdict::kDrop;
       m->permissions[remote] = now;
       ChecksumField udpc(packet, ihl + kUdpChecksum, true);
@@ -565,7 +554,7 @@ Verdict Napt::Outbound(Interface* in, Bytes& packet) {
         return Verdict::kDrop;
       }
       Ipv4Endpoint remote{h.dst, 0};
-      m = MappingForOutbound(ip::kProtoIcmp, {h.src, Get16(packet, ihl + kIcmpEchoId)}, remote);
+      m = MappingForOutbound(ip::kProtoIcmp, {h.src, LoadU16(packet, ihl + kIcmpEchoId)}, remote);
       if (!m) return Verdict::kDrop;
       m->permissions[remote] = now;
       ChecksumField icmpc(packet, ihl + kIcmpChecksum, false);
@@ -642,8 +631,8 @@ Verdict Napt::Inbound(Bytes& packet) {
         ++counters_.dropped_malformed;
         return Verdict::kDrop;
       }
-      remote.port = Get16(packet, ihl + kUdpSrcPort);
-      m = FindByExternal({ip::kProtoUdp, Get16(packet, ihl + kUdpDstPort), Ipv4Address::Any()});
+      remote.port = LoadU16(packet, ihl + kUdpSrcPort);
+      m = FindByExternal({ip::kProtoUdp, LoadU16(packet, ihl + kUdpDstPort), Ipv4Address::Any()});
       break;
     case ip::kProtoIcmp: {
       if (payload < ip::IcmpMessage::kHeaderSize) {
@@ -663,7 +652,7 @@ Verdict Napt::Inbound(Bytes& packet) {
         return v;
       }
       if (type != ip::kIcmpEchoReply) return Unmatched();
-      m = FindByExternal({ip::kProtoIcmp, Get16(packet, ihl + kIcmpEchoId), Ipv4Address::Any()});
+      m = FindByExternal({ip::kProtoIcmp, LoadU16(packet, ihl + kIcmpEchoId), Ipv4Address::Any()});
       break;
     }
     default:
@@ -724,13 +713,13 @@ Verdict Napt::InboundIcmpError(Bytes& packet, std::size_t ihl, std::size_t total
   switch (qh.protocol) {
     case ip::kProtoUdp:
       if (qavail < 4) return Unmatched();
-      remote.port = Get16(packet, qt + kUdpDstPort);
+      remote.port = LoadU16(packet, qt + kUdpDstPort);
       port_off = qt + kUdpSrcPort;
       if (qavail >= 8) {
         cks_off = qt + kUdpChecksum;
         cks_udp = true;
       }
-      m = FindByExternal({ip::kProtoUdp, Get16(packet, *port_off), Ipv4Address::Any()});
+      m = FindByExternal({ip::kProtoUdp, LoadU16(packet, *port_off), Ipv4Address::Any()});
       break;
     case ip::kProtoIcmp:
       if (qavail < ip::IcmpMessage::kHeaderSize || packet[qt] != ip::kIcmpEchoRequest) {
@@ -738,7 +727,7 @@ Verdict Napt::InboundIcmpError(Bytes& packet, std::size_t ihl, std::size_t total
       }
       port_off = qt + kIcmpEchoId;
       cks_off = qt + kIcmpChecksum;
-      m = FindByExternal({ip::kProtoIcmp, Get16(packet, *port_off), Ipv4Address::Any()});
+      m = FindByExternal({ip::kProtoIcmp, LoadU16(packet, *port_off), Ipv4Address::Any()});
       break;
     case ip::kProtoTcp:
       return Unmatched();
@@ -791,8 +780,8 @@ Verdict Napt::OutboundIcmpError(Bytes& packet, std::size_t ihl, std::size_t tota
         cks_off = qt + kUdpChecksum;
         cks_udp = true;
       }
-      m = FindByKey(KeyFor(ip::kProtoUdp, {qh.dst, Get16(packet, *port_off)},
-                           {qh.src, Get16(packet, qt + kUdpSrcPort)}));
+      m = FindByKey(KeyFor(ip::kProtoUdp, {qh.dst, LoadU16(packet, *port_off)},
+                           {qh.src, LoadU16(packet, qt + kUdpSrcPort)}));
       break;
     case ip::kProtoIcmp:
       // An error about an echo reply we forwarded inside (e.g. its TTL ran out).
@@ -801,7 +790,7 @@ Verdict Napt::OutboundIcmpError(Bytes& packet, std::size_t ihl, std::size_t tota
       }
       port_off = qt + kIcmpEchoId;
       cks_off = qt + kIcmpChecksum;
-      m = FindByKey(KeyFor(ip::kProtoIcmp, {qh.dst, Get16(packet, *port_off)}, {qh.src, 0}));
+      m = FindByKey(KeyFor(ip::kProtoIcmp, {qh.dst, LoadU16(packet, *port_off)}, {qh.src, 0}));
       break;
     case ip::kProtoTcp:
       return no_mapping();

@@ -263,6 +263,8 @@ class Napt final : public PacketFilter {
   bool Alive(const Mapping& m, Timestamp now) const;
   MappingKey KeyFor(std::uint8_t protocol, Ipv4Endpoint internal, Ipv4Endpoint remote) const;
   // The live mapping for a key / an external key, expiring a stale one.
+  // The mapping `id` if still alive; an expired one is removed (nullptr).
+  Mapping* Live(std::uint64_t id);
   Mapping* FindByKey(const MappingKey& key);
   Mapping* FindByExternal(const ExternalKey& key);
   // Finds or creates the mapping for an outbound packet; null when none can
