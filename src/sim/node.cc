@@ -438,24 +438,22 @@ void Node::Receive(Interface& ifc, PacketPtr packet) {
     ip::Ipv4Packet p = *parsed;  // spans into `bytes`, whose buffer moves along
     DeliverLocal(ifc, std::move(bytes), p);
   } else if (forwarding_) {
-    Forward(ifc, std::move(bytes));
+    ip::Ipv4Header h = parsed->header;  // Receive already parsed and checked it
+    std::size_t length = parsed->datagram.size();
+    Forward(ifc, std::move(bytes), h, length);
   } else {
     ++counters_.dropped_not_for_us;
   }
 }
 
-void Node::Forward(Interface& in, Bytes packet) {
-  Result<ip::Ipv4Packet> parsed = ip::ParseIpv4(packet);
-  if (!parsed.ok()) {
-    ++counters_.dropped_malformed;
-    return;
-  }
-  Ipv4Address dst = parsed->header.dst;
-  if (dst.IsMulticast() || dst.IsLimitedBroadcast() || !parsed->header.src.IsUnicast()) {
+void Node::Forward(Interface& in, Bytes packet, const ip::Ipv4Header& header,
+                   std::size_t length) {
+  Ipv4Address dst = header.dst;
+  if (dst.IsMulticast() || dst.IsLimitedBroadcast() || !header.src.IsUnicast()) {
     ++counters_.dropped_not_for_us;  // RFC 1812 5.3.7: not forwarded
     return;
   }
-  if (packet.size() > parsed->datagram.size()) packet.resize(parsed->datagram.size());
+  if (packet.size() > length) packet.resize(length);
   // RFC 1812 5.3.1: decrement; at zero, discard and send Time Exceeded.
   Result<std::uint8_t> ttl = ip::DecrementTtl(packet);
   if (!ttl.ok()) {
@@ -476,7 +474,7 @@ void Node::Forward(Interface& in, Bytes packet) {
   // RFC 1191: too big with DF set. Checked before the forward and
   // postrouting hooks (as Linux does), so that behind a NAT the error quotes
   // the packet as its sender wrote it and goes back to that sender.
-  if (parsed->header.dont_fragment && packet.size() > hop->ifc->mtu()) {
+  if (header.dont_fragment && packet.size() > hop->ifc->mtu()) {
     ++counters_.dropped_too_big;
     SendIcmpError(ip::kIcmpDestinationUnreachable, ip::kIcmpFragmentationNeeded,
                   static_cast<std::uint16_t>(hop->ifc->mtu()), packet, &in);

@@ -237,7 +237,8 @@ class Node final : public EventHandler {
   // Sends an already-routed datagram out of `hop.ifc`: postrouting filters,
   // MTU (fragment or ICMP), then the segment.
   void Output(Bytes packet, const NextHop& hop, Interface* in, bool originated);
-  void Forward(Interface& in, Bytes packet);
+  // `header` and `length` describe `packet` as Receive parsed it.
+  void Forward(Interface& in, Bytes packet, const ip::Ipv4Header& header, std::size_t length);
   // `parsed` describes `packet` (nullopt: parse it here).
   void DeliverLocal(Interface& in, Bytes packet, std::optional<ip::Ipv4Packet> parsed);
   void DeliverUdp(Interface& in, const ip::Ipv4Packet& pkt);
