@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 CMAKE_GEN := -G Ninja
 
-.PHONY: all deps release debug asan demo test test-release test-asan bench fuzz clean
+.PHONY: all deps release debug asan libfuzzer demo test test-release test-asan test-fuzz bench fuzz clean
 
 all: release
 
@@ -20,6 +20,11 @@ build/debug/build.ninja: | deps
 build/asan/build.ninja: | deps
 	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMIPSEC_SANITIZE=ON -DMIPSEC_BUILD_BENCH=OFF
 
+# Coverage-guided libFuzzer builds of every fuzz/ target (clang, ASan+UBSan).
+build/libfuzzer/build.ninja: | deps
+	cmake -S . -B build/libfuzzer $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DMIPSEC_LIBFUZZER=ON -DMIPSEC_BUILD_BENCH=OFF
+
 release: deps build/release/build.ninja
 	cmake --build build/release -j $(JOBS)
 
@@ -29,17 +34,24 @@ debug: deps build/debug/build.ninja
 asan: deps build/asan/build.ninja
 	cmake --build build/asan -j $(JOBS)
 
+libfuzzer: deps build/libfuzzer/build.ninja
+	cmake --build build/libfuzzer -j $(JOBS) --target libfuzzer_all
+
 # The main job.
 demo: release
 	build/release/src/cli/mipsec demo
 
-# The whole suite: under ASan+UBSan first, then the release build, whose
-# ctest summary is the last line printed.
-test: test-asan test-release
+# The whole suite: under ASan+UBSan first, then a bounded coverage-guided
+# libFuzzer run of every decoder (MIPSEC_LIBFUZZER_SECONDS each, ASan+UBSan),
+# then the release build, whose ctest summary is the last line printed.
+test: test-asan test-fuzz test-release
 
 test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build/asan --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+test-fuzz: libfuzzer
+	ctest --test-dir build/libfuzzer --output-on-failure -j $(JOBS) -L libfuzzer $(CTEST_ARGS)
 
 test-release: release
 	ctest --test-dir build/release --output-on-failure -j $(JOBS) $(CTEST_ARGS)

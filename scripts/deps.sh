@@ -5,14 +5,24 @@
 set -euo pipefail
 
 # Build: compiler, CMake + Ninja, and the libraries (OpenSSL 3, GoogleTest,
-# Google Benchmark, CLI11, toml++, nlohmann-json, libmnl, libpcap).
+# Google Benchmark, CLI11, toml++, nlohmann-json, libmnl, libpcap); clang
+# with its sanitizer/libFuzzer runtime for the bounded libFuzzer runs.
 # Test: tshark (wire-format oracle), iproute2 / nftables / ping (namespace
 # tests), strongSwan and dnsmasq (interop and the Figure 1 walk).
+# strongSwan 5.9.8 as an interop peer (testing/strongswan): charon-systemd
+# (one charon per namespace, no pid file), swanctl (vici), pki (test
+# certificates), the openssl plugin (standard-plugins) and kernel-libipsec
+# (extra-plugins: userspace ESP over TUN, as this kernel has no ESP); iperf3
+# and conntrack for throughput and NAT checks.
 PKGS=(
   g++ cmake ninja-build pkg-config make
+  clang libclang-rt-14-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   libtomlplusplus-dev nlohmann-json3-dev libmnl-dev libpcap-dev
   tshark iproute2 nftables iputils-ping
+  charon-systemd strongswan-swanctl strongswan-pki
+  libstrongswan-standard-plugins libcharon-extra-plugins
+  iperf3 conntrack openssl
 )
 
 missing=()
