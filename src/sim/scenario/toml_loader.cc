@@ -1,9 +1,5 @@
-// The one translation unit that sees toml++. It is used header-only with
-// exceptions off, so parse failures come back as values like everything else.
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
-
+// Scenario TOML loader. The typed getters, error formatting and duration
+// parsing are shared with the daemon configuration (config/toml_reader.h).
 #include "sim/scenario/toml_loader.h"
 
 #include <algorithm>
@@ -11,133 +7,20 @@
 #include <cmath>
 #include <set>
 
+#include "config/toml_reader.h"
+
 namespace mipsec::sim::scenario {
 
 namespace {
 
-// Walks the document, tracking the key path for error messages.
-class Loader {
+using config::Indexed;
+
+// The shared reader plus the scenario's source positions.
+class Loader : public config::TomlReader {
  public:
-  explicit Loader(std::string_view file) : file_(file) {}
-
-  Error Err(const toml::node& n, const std::string& path, const std::string& why) const {
-    return Error(Errc::kInvalidArgument, file_ + ":" + std::to_string(n.source().begin.line) +
-                                             ": " + path + ": " + why);
-  }
-  Where At(const toml::node& n) const { return Where{file_, static_cast<int>(n.source().begin.line)}; }
-  const std::string& file() const { return file_; }
-
-  // Every key of `t` must be in `allowed`.
-  Status CheckKeys(const toml::table& t, const std::string& path,
-                   std::initializer_list<std::string_view> allowed) const {
-    for (auto&& [k, v] : t) {
-      if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
-        std::string list;
-        for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        return Err(v, Join(path, k.str()), "unknown key (expected one of: " + list + ")");
-      }
-    }
-    return Ok{};
-  }
-
-  static std::string Join(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : path + "." + std::string(key);
-  }
-
-  Result<std::optional<std::string>> OptString(const toml::table& t, const std::string& path,
-                                               std::string_view key) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::optional<std::string>();
-    if (!n->is_string()) return Err(*n, Join(path, key), "must be a string");
-    return std::optional<std::string>(n->as_string()->get());
-  }
-  Result<std::string> String(const toml::table& t, const std::string& path,
-                             std::string_view key) const {
-    MIPSEC_ASSIGN_OR_RETURN(auto v, OptString(t, path, key));
-    if (!v) return Err(t, Join(path, key), "missing (required)");
-    if (v->empty()) return Err(*t.get(key), Join(path, key), "must not be empty");
-    return *v;
-  }
-  Result<std::optional<std::int64_t>> OptInt(const toml::table& t, const std::string& path,
-                                             std::string_view key, std::int64_t min,
-                                             std::int64_t max) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::optional<std::int64_t>();
-    if (!n->is_integer()) return Err(*n, Join(path, key), "must be an integer");
-    std::int64_t v = n->as_integer()->get();
-    if (v < min || v > max) {
-      return Err(*n, Join(path, key),
-                 std::to_string(v) + " is outside " + std::to_string(min) + ".." +
-                     std::to_string(max));
-    }
-    return std::optional<std::int64_t>(v);
-  }
-  Result<std::optional<double>> OptProbability(const toml::table& t, const std::string& path,
-                                               std::string_view key) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::optional<double>();
-    double v;
-    if (n->is_floating_point()) {
-      v = n->as_floating_point()->get();
-    } else if (n->is_integer()) {
-      v = static_cast<double>(n->as_integer()->get());
-    } else {
-      return Err(*n, Join(path, key), "must be a number");
-    }
-    if (!(v >= 0.0 && v <= 1.0)) return Err(*n, Join(path, key), "must be a probability in [0, 1]");
-    return std::optional<double>(v);
-  }
-  Result<std::optional<bool>> OptBool(const toml::table& t, const std::string& path,
-                                      std::string_view key) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::optional<bool>();
-    if (!n->is_boolean()) return Err(*n, Join(path, key), "must be true or false");
-    return std::optional<bool>(n->as_boolean()->get());
-  }
-  Result<std::optional<Duration>> OptDuration(const toml::table& t, const std::string& path,
-                                              std::string_view key) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::optional<Duration>();
-    if (!n->is_string()) {
-      return Err(*n, Join(path, key), "must be a string with a unit, e.g. \"10ms\" or \"1.5s\"");
-    }
-    Result<Duration> d = ParseDurationText(n->as_string()->get());
-    if (!d.ok()) return Err(*n, Join(path, key), d.error().detail());
-    return std::optional<Duration>(*d);
-  }
-  template <typename T, typename F>
-  Result<std::optional<T>> OptParsed(const toml::table& t, const std::string& path,
-                                     std::string_view key, F parse, const char* what) const {
-    MIPSEC_ASSIGN_OR_RETURN(auto s, OptString(t, path, key));
-    if (!s) return std::optional<T>();
-    Result<T> v = parse(*s);
-    if (!v.ok()) return Err(*t.get(key), Join(path, key), "'" + *s + "' is not " + what);
-    return std::optional<T>(*v);
-  }
-
-  // An array of tables at `key` (absent: empty).
-  Result<std::vector<const toml::table*>> Tables(const toml::table& t, const std::string& path,
-                                                 std::string_view key) const {
-    std::vector<const toml::table*> out;
-    const toml::node* n = t.get(key);
-    if (!n) return out;
-    const toml::array* arr = n->as_array();
-    if (!arr) return Err(*n, Join(path, key), "must be an array of tables ([[" + std::string(key) + "]])");
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      const toml::table* tt = (*arr)[i].as_table();
-      if (!tt) return Err((*arr)[i], Join(path, key) + "[" + std::to_string(i) + "]", "must be a table");
-      out.push_back(tt);
-    }
-    return out;
-  }
-
- private:
-  std::string file_;
+  using TomlReader::TomlReader;
+  Where At(const toml::node& n) const { return Where{file(), Line(n)}; }
 };
-
-std::string Indexed(std::string_view key, std::size_t i) {
-  return std::string(key) + "[" + std::to_string(i) + "]";
-}
 
 Result<LinkParams> ParseLinkParams(const Loader& L, const toml::table& t, const std::string& path,
                                    LinkParams p) {
@@ -223,24 +106,6 @@ Result<std::uint8_t> ParseProtocol(std::string_view s) {
   if (s == "ipip") return std::uint8_t{4};
   if (s == "gre") return std::uint8_t{47};
   return Error(Errc::kMalformed, "protocol");
-}
-
-Result<std::vector<std::string>> StringOrList(const Loader& L, const toml::table& t,
-                                              const std::string& path, std::string_view key) {
-  std::vector<std::string> out;
-  const toml::node* n = t.get(key);
-  if (!n) return out;
-  if (n->is_string()) {
-    out.push_back(n->as_string()->get());
-    return out;
-  }
-  const toml::array* arr = n->as_array();
-  if (!arr) return L.Err(*n, Loader::Join(path, key), "must be a string or a list of strings");
-  for (const toml::node& e : *arr) {
-    if (!e.is_string()) return L.Err(e, Loader::Join(path, key), "must be a list of strings");
-    out.push_back(e.as_string()->get());
-  }
-  return out;
 }
 
 Status ParseNodes(const Loader& L, const toml::table& root, Scenario& sc) {
@@ -372,33 +237,7 @@ Status CheckNodeRef(const Loader& L, const Scenario& sc, const toml::table& t,
 }  // namespace
 
 Result<Duration> ParseDurationText(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  std::string_view num = text.substr(0, i), unit = text.substr(i);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-  if (num.empty() || ec != std::errc() || ptr != num.data() + num.size()) {
-    return Error(Errc::kMalformed, "'" + std::string(text) + "' is not a duration like \"10ms\" or \"1.5s\"");
-  }
-  double ns;
-  if (unit == "ns") {
-    ns = v;
-  } else if (unit == "us") {
-    ns = v * 1e3;
-  } else if (unit == "ms") {
-    ns = v * 1e6;
-  } else if (unit == "s") {
-    ns = v * 1e9;
-  } else if (unit == "m" || unit == "min") {
-    ns = v * 60e9;
-  } else if (unit == "h") {
-    ns = v * 3600e9;
-  } else {
-    return Error(Errc::kMalformed, "'" + std::string(text) +
-                                       "' needs a unit: ns, us, ms, s, m or h");
-  }
-  if (ns > 1e18) return Error(Errc::kMalformed, "'" + std::string(text) + "' is too long");
-  return Duration::Nanos(static_cast<std::int64_t>(std::llround(ns)));
+  return config::ParseDurationText(text);
 }
 
 Result<std::uint64_t> ParseBandwidthText(std::string_view text) {
@@ -428,14 +267,7 @@ Result<std::uint64_t> ParseBandwidthText(std::string_view text) {
 
 Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file) {
   Loader L(file);
-  toml::parse_result parsed = toml::parse(text, file);
-  if (!parsed) {
-    const toml::parse_error& e = parsed.error();
-    return Error(Errc::kInvalidArgument, std::string(file) + ":" +
-                                             std::to_string(e.source().begin.line) +
-                                             ": TOML syntax: " + std::string(e.description()));
-  }
-  const toml::table& root = parsed.table();
+  MIPSEC_ASSIGN_OR_RETURN(const toml::table root, config::ParseTomlDocument(text, file));
   MIPSEC_TRY(L.CheckKeys(root, "", {"scenario", "segment", "node", "nat", "firewall", "dhcp",
                                     "stream", "event"}));
   Scenario sc;
@@ -563,8 +395,8 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
       MIPSEC_TRY(L.CheckKeys(rt, rp, {"from", "to", "src", "dst", "proto", "dport", "action"}));
       FirewallRuleSpec r;
       r.where = L.At(rt);
-      MIPSEC_ASSIGN_OR_RETURN(r.from, StringOrList(L, rt, rp, "from"));
-      MIPSEC_ASSIGN_OR_RETURN(r.to, StringOrList(L, rt, rp, "to"));
+      MIPSEC_ASSIGN_OR_RETURN(r.from, L.StringOrList(rt, rp, "from"));
+      MIPSEC_ASSIGN_OR_RETURN(r.to, L.StringOrList(rt, rp, "to"));
       for (const std::string& z : r.from) {
         if (z != "any" && !zone_names.contains(z)) return L.Err(*rt.get("from"), rp + ".from", "no zone '" + z + "'");
       }
@@ -640,7 +472,7 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
     s.pool_last = *last;
     MIPSEC_ASSIGN_OR_RETURN(s.router, L.OptParsed<Ipv4Address>(t, path, "router", Ipv4Address::Parse,
                                                                "an IPv4 address"));
-    MIPSEC_ASSIGN_OR_RETURN(auto dns, StringOrList(L, t, path, "dns"));
+    MIPSEC_ASSIGN_OR_RETURN(auto dns, L.StringOrList(t, path, "dns"));
     for (const std::string& d : dns) {
       Result<Ipv4Address> a = Ipv4Address::Parse(d);
       if (!a.ok()) return L.Err(*t.get("dns"), path + ".dns", "'" + d + "' is not an IPv4 address");
