@@ -1,0 +1,313 @@
+// HomeAgent: the sans-I/O Mobile IPv4 home agent core (RFC 5944 3.8 and
+// 4.2.3, RFC 3024 reverse tunnelling, RFC 3519 NAT traversal, RFC 2794 NAI,
+// RFC 3115 CVSE, RFC 5265 4.3 trusted networks).
+//
+// Driving it (mip4/io.h; `now` never decreases):
+//   1. feed input:
+//        OnUdp(now, d)            every datagram received on UDP port 434:
+//                                 Registration Requests and RFC 3519 Tunnel
+//                                 Data (reverse-tunnelled traffic and
+//                                 keepalives from UDP-tunnelled bindings);
+//        OnHomePacket(now, p)     a datagram the runtime intercepted because
+//                                 its destination is a home address it was
+//                                 told about by a BindingAdded event;
+//        OnTunnelPacket(now, p)   an IP-in-IP datagram (protocol 4) addressed
+//                                 to the home agent;
+//      each returns an HaResult saying whether the runtime must forward a
+//      datagram (the decapsulated inner packet), forward the input itself
+//      onto the home network (kNotBound: the MN is at home, 4.2.3), or do
+//      nothing more (handled, or dropped and counted);
+//   2. drain PollTransmit() until empty (replies, tunnelled datagrams, ICMP
+//      errors and keepalive answers), then PollEvent() until empty (binding
+//      changes: install or remove interception routes, proxy/gratuitous ARP,
+//      RFC 5944 4.6);
+//   3. arm one timer for NextTimeout(); when it fires call OnTimeout(now)
+//      (binding expiry, RFC 5944 3.8.2.2 / 4.2.3) and go to 2.
+//
+// Registration processing follows RFC 5944 3.8.2.1 in order: trusted source
+// (RFC 5265 4.3), parse (1.8: an unrecognised non-skippable extension is a
+// silent discard), security association of the MN, (a) authorization-
+// enabling MN-HA extension and its authenticator, (d) FA-HA without an SA,
+// (b) Identification (replay, 133), (c) FA-HA authentication (132), then
+// the semantic checks and the binding update. Every silent discard is
+// logged and counted by reason (HaDrop); a forged or replayed request
+// changes no binding and no replay state (replay.h: Commit only after the
+// MN-HA authenticator verified).
+//
+// What is not done: minimal and GRE
+// encapsulation (requests for them get 139, or 142 for UDP tunnels);
+// forwarding broadcast datagrams ('B' is ignored, as 3.8.2 requires of an
+// HA without broadcast support); Registration Replies to a foreign agent
+// whose care-of address was deregistered by another (3.8.2.2 MAY).
+//
+// Ownership: the SaDatabase and RandomSource are the caller's and must
+// outlive the HomeAgent; the HA keeps each MN's replay state in the
+// database (MobileNodeSecurity::replay), so it survives deregistration.
+// Not thread-safe: one HomeAgent per core.
+#ifndef MIPSEC_MIP4_HA_HOME_AGENT_H_
+#define MIPSEC_MIP4_HA_HOME_AGENT_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/ip/address.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "common/result.h"
+#include "common/time.h"
+#include "mip4/codec/registration_request.h"
+#include "mip4/codec/udp_tunnel_reply.h"
+#include "mip4/ha/binding_cache.h"
+#include "mip4/io.h"
+#include "mip4/security/ntp_time.h"
+#include "mip4/security/sa_database.h"
+
+namespace mipsec::mip4 {
+
+struct HomeAgentOptions {
+  // The home agent's unicast address: the Home Agent field it accepts and
+  // puts in replies, and the outer source of its tunnels (RFC 5944 4.2.3).
+  Ipv4Address address;
+  // The home network (RFC 5944 3.8.1); `address` must be inside it. Home
+  // addresses outside it are refused with 129.
+  Ipv4Prefix home_network;
+  // Longest lifetime granted, seconds (RFC 5944 3.8.2.2); 0xffff allows
+  // "infinity". Shorter cap for RFC 3519 UDP-tunnelled bindings (5.2); 0: the
+  // same as max_lifetime.
+  std::uint16_t max_lifetime = 1800;
+  std::uint16_t udp_tunnel_max_lifetime = 0;
+
+  // RFC 5944 3.8.1 (MAY) / RFC 2794: home addresses for mobile nodes
+  // configured by NAI only. Inside home_network; its network and broadcast
+  // addresses, the HA's address and every configured home address are never
+  // handed out. An address stays assigned to its NAI for the life of the
+  // HomeAgent (re-registrations get the same one). Without a pool such a
+  // mobile node is refused with 129; an exhausted pool gives 130.
+  std::optional<Ipv4Prefix> home_address_pool;
+
+  // RFC 5265 4.3 (an i-HA): when true, a Registration Request whose source
+  // is not inside one of `trusted_subnets` is dropped silently and logged,
+  // and every reply carries the TNC extension. No subnet is trusted by
+  // default, so such an HA answers nobody until configured. False gives a
+  // plain RFC 5944 home agent: any source, never a TNC.
+  bool rfc5265_trusted_networks = true;
+  std::vector<Ipv4Prefix> trusted_subnets;
+
+  // RFC 3024: 'T' requests are refused with 137 unless allowed; requests
+  // without 'T' are refused with 138 when mandatory (requires allowed).
+  bool reverse_tunnel_allowed = true;
+  bool reverse_tunnel_mandatory = false;
+
+  // RFC 3519: UDP tunnelling when a NAT is detected (source != care-of
+  // address) or forced ('F'); 129 when disabled and needed, or when forcing
+  // is not accepted. Keepalive Interval sent in the UDP Tunnel Reply
+  // (seconds, 4.9: default 110; 0 tells the peer to use its own default).
+  bool udp_tunnelling_enabled = true;
+  bool udp_accept_forcing = true;
+  std::uint16_t udp_keepalive_interval = 110;
+
+  // RFC 5944 3.8.2.1 (c): FA-HA authentication is checked whenever the HA
+  // shares an SA with the relaying FA (the request's source). With this set,
+  // a registration relayed by an FA (D clear) the HA shares no SA with is
+  // refused with 132 as well.
+  bool fa_ha_auth_required = false;
+
+  // RFC 5944 3.8.2.1 (a): after a failed MN-HA authenticator with no FA-HA
+  // SA involved the HA MAY answer 131; false discards silently instead.
+  bool reply_on_mn_auth_failure = true;
+
+  // Care-of addresses per mobile node (RFC 5944 3.8.2.2 'S'). 1: no
+  // simultaneous bindings (an 'S' request is accepted with code 1);
+  // more: 'S' keeps up to this many, 135 beyond.
+  std::size_t max_simultaneous_bindings = 1;
+  // All bindings together; a new binding beyond it gets 130.
+  std::size_t max_bindings = 4'000'000;
+  // Presizes the binding cache.
+  std::size_t expected_bindings = 0;
+
+  // Path MTU towards care-of addresses, for RFC 2003 5.1 / IpipCheckMtu.
+  std::size_t tunnel_mtu = 1500;
+
+  // Time of day for timestamp replay protection (RFC 5944 5.7.1): `now`
+  // mapped through this (see SetWallClockOffset).
+  WallClockMapping wall_clock;
+};
+
+// Why the HA dropped something without answering.
+enum class HaDrop : std::uint8_t {
+  // Registration Requests: silent discards.
+  kUntrustedSource,          // RFC 5265 4.3
+  kMalformedRequest,         // cannot be parsed (no authenticated reply possible)
+  kUnrecognizedExtension,    // RFC 5944 1.8: unknown type 0-127
+  kUnknownMessage,           // a type other than 1 or 4 on port 434
+  kNoSecurityAssociation,    // RFC 5944 3.8.2.1 (a): unknown mobile node
+  kNoAuthorizationExtension, // RFC 5944 3.8.2.1 (a): no MN-HA extension
+  kMnAuthFailed,             // bad MN-HA authenticator and no 131 sent
+  kFaHaWithoutSa,            // RFC 5944 3.8.2.1 (d)
+  // Data plane.
+  kPacketMalformed,          // not a valid IPv4 / IP-in-IP / Tunnel Data datagram
+  kNotForHomeAgent,          // IP-in-IP whose outer destination is not the HA
+  kReverseNotFromCareOf,     // RFC 3024 4.3.2 / RFC 3519 4.3: no matching binding
+  kEncapsulationMismatch,    // RFC 3519 3.3 / 4.7: not the binding's tunnelling mode
+  kTunnelLoop,               // RFC 5944 4.2.3 / RFC 2003 3.2
+  kTtlExpired,               // ICMP Time Exceeded sent when allowed
+  kTooBig,                   // DF set and over the tunnel MTU: ICMP sent when allowed
+  kHalfBound,                // RFC 3519 4.6 'R': no keepalive seen yet, port unknown
+  kCount,
+};
+std::string_view HaDropName(HaDrop d);
+
+struct HaCounters {
+  std::uint64_t requests = 0;           // Registration Requests received
+  std::uint64_t replies = 0;            // Registration Replies sent
+  std::array<std::uint64_t, 256> replies_by_code{};
+  std::array<std::uint64_t, static_cast<std::size_t>(HaDrop::kCount)> drops{};
+  std::uint64_t mn_auth_failures = 0;   // security exceptions (a)
+  std::uint64_t fa_auth_failures = 0;   // security exceptions (c)
+  std::uint64_t replay_rejections = 0;  // 133 sent
+  std::uint64_t bindings_expired = 0;
+  std::uint64_t tunnelled_ipip = 0;     // copies sent to care-of addresses
+  std::uint64_t tunnelled_udp = 0;
+  std::uint64_t decapsulated_ipip = 0;  // reverse-tunnelled datagrams forwarded
+  std::uint64_t decapsulated_udp = 0;
+  std::uint64_t keepalives = 0;         // RFC 3519 4.9 echo requests answered
+  std::uint64_t not_bound = 0;          // OnHomePacket with no binding
+
+  std::uint64_t drop(HaDrop d) const { return drops[static_cast<std::size_t>(d)]; }
+};
+
+// What the runtime does with the input after an On... call.
+struct HaResult {
+  enum class Action : std::uint8_t {
+    kDone,      // handled (any output is queued for PollTransmit)
+    kForward,   // route `forward` (the decapsulated inner datagram, TTL
+                // already decremented) like any forwarded datagram
+    kNotBound,  // OnHomePacket: no binding; deliver on the home network
+    kDropped,   // dropped; `drop` says why (counted)
+  };
+  Action action = Action::kDone;
+  Bytes forward;
+  std::optional<HaDrop> drop;
+};
+
+// One care-of address of a bound mobile node, as the runtime needs it.
+struct HaTunnel {
+  Ipv4Address care_of_address;  // as registered
+  // Where tunnelled datagrams go: the care-of address for IP-in-IP; the
+  // (NAT'd) source address and port of the request for UDP tunnels (port 0
+  // while half-bound, RFC 3519 4.6).
+  Ipv4Endpoint endpoint;
+  TunnelEncapsulation encapsulation = TunnelEncapsulation::kIpInIp;
+  bool reverse_tunnel = false;  // 'T' granted (RFC 3024)
+  bool half_bound = false;
+  std::uint16_t granted_lifetime = 0;
+  Timestamp expires;  // Infinite for lifetime 0xffff
+};
+
+struct HaEvent {
+  enum class Kind : std::uint8_t {
+    kBindingAdded,    // the MN was at home and now has a binding: start
+                      // intercepting its home address (gratuitous ARP, 4.6)
+    kBindingUpdated,  // its set of care-of addresses/tunnels changed
+    kBindingRemoved,  // no binding left: stop intercepting (gratuitous ARP
+                      // for the MN's own link-layer address, 4.6)
+  };
+  enum class Cause : std::uint8_t { kRegistration, kDeregistration, kExpiry, kKeepalive };
+  Kind kind = Kind::kBindingAdded;
+  Cause cause = Cause::kRegistration;
+  Ipv4Address home_address;
+  std::vector<HaTunnel> tunnels;  // after the change; empty for kBindingRemoved
+};
+std::string_view HaEventKindName(HaEvent::Kind k);
+
+class HomeAgent {
+ public:
+  // kInvalidArgument naming the option when `options` is unusable.
+  static Status ValidateOptions(const HomeAgentOptions& options);
+  static Result<std::unique_ptr<HomeAgent>> Create(HomeAgentOptions options, SaDatabase& sas,
+                                                   RandomSource& rng, Logger logger);
+
+  HomeAgent(const HomeAgent&) = delete;
+  HomeAgent& operator=(const HomeAgent&) = delete;
+
+  // Adds an FA-HA security association with foreign agent `fa` to the
+  // database, and makes it the SA this HA authenticates replies to `fa`
+  // with when the request carried no usable FA-HA extension (the first one
+  // added per FA). SaDatabase errors as is.
+  Status AddForeignAgentSa(Ipv4Address fa, SecurityAssociation sa);
+
+  // Inputs (see the file comment).
+  HaResult OnUdp(Timestamp now, const UdpReceived& datagram);
+  HaResult OnHomePacket(Timestamp now, ByteSpan packet);
+  HaResult OnTunnelPacket(Timestamp now, ByteSpan outer_packet);
+  void OnTimeout(Timestamp now);
+  Timestamp NextTimeout() const { return bindings_.NextExpiry(); }
+
+  std::optional<Transmit> PollTransmit();
+  std::optional<HaEvent> PollEvent();
+
+  // Replaces the monotonic-to-time-of-day mapping (io.h).
+  void SetWallClockOffset(const WallClockMapping& mapping) { options_.wall_clock = mapping; }
+
+  // Queries.
+  const HomeAgentOptions& options() const { return options_; }
+  const HaCounters& counters() const { return counters_; }
+  // The address assigned from home_address_pool to an NAI-only MN, if any.
+  std::optional<Ipv4Address> AssignedHomeAddress(std::string_view nai) const;
+  // The current bindings of `home` (empty when at home).
+  std::vector<HaTunnel> Bindings(Ipv4Address home) const;
+  std::size_t binding_count() const { return bindings_.size(); }
+  std::size_t bound_mobile_node_count() const { return bindings_.mobile_node_count(); }
+  // Bytes held by the binding cache (records, index, wheel).
+  std::size_t BindingMemoryBytes() const { return bindings_.MemoryBytes(); }
+
+ private:
+  struct Request;  // one Registration Request being processed (home_agent.cc)
+
+  HomeAgent(HomeAgentOptions options, SaDatabase& sas, RandomSource& rng, Logger logger);
+
+  HaResult Drop(HaDrop reason);
+  HaResult HandleRequest(Timestamp now, const UdpReceived& d);
+  HaResult HandleTunnelData(Timestamp now, const UdpReceived& d);
+  void ProcessAuthenticated(Timestamp now, Request& r);
+  void Deregister(Timestamp now, Request& r);
+  void Register(Timestamp now, Request& r);
+  void SendReply(const Request& r, std::uint8_t code, std::uint16_t lifetime);
+  bool IsTrusted(Ipv4Address source) const;
+  SecurityAssociation* ReplySaForPeer(Ipv4Address peer, std::optional<std::uint32_t> spi);
+  void EmitIfChanged(Ipv4Address home, bool had_binding, bool changed, HaEvent::Cause cause);
+  HaTunnel ToTunnel(const BindingRecord& r) const;
+  std::optional<Ipv4Address> AssignHomeAddress(const MobileNodeSecurity& mn, Ipv4Address asked,
+                                               bool& exhausted);
+  void QueueIcmpTimeExceeded(ByteSpan original);
+  bool SendTunnelled(const BindingRecord& r, ByteSpan packet);
+
+  HomeAgentOptions options_;
+  SaDatabase& sas_;
+  RandomSource& rng_;
+  Logger log_;
+  BindingCache bindings_;
+  std::unordered_map<Ipv4Address, std::uint32_t> fa_reply_spi_;
+  // Dynamic home addresses (home_address_pool): by MN, and the taken set.
+  std::unordered_map<const MobileNodeSecurity*, Ipv4Address> assigned_;
+  std::unordered_set<Ipv4Address> assigned_addresses_;
+  std::uint32_t pool_cursor_ = 0;
+  std::deque<Transmit> transmits_;
+  std::deque<HaEvent> events_;
+  HaCounters counters_;
+  std::uint16_t next_ip_id_ = 1;
+};
+
+}  // namespace mipsec::mip4
+
+#endif  // MIPSEC_MIP4_HA_HOME_AGENT_H_
