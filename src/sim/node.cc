@@ -320,6 +320,30 @@ Status Node::SendRaw(Bytes datagram, std::optional<int> ifindex) {
   return Ok{};
 }
 
+Status Node::SendRawOnLink(Bytes datagram, int ifindex, Ipv4Address next_hop) {
+  if (!running_) return Error(Errc::kState, name_ + " is stopped");
+  MIPSEC_ASSIGN_OR_RETURN(ip::Ipv4Packet pkt, ip::ParseIpv4(datagram));
+  if (pkt.datagram.size() != datagram.size()) datagram.resize(pkt.datagram.size());
+  NextHop hop{InterfaceByIndex(ifindex), next_hop};
+  if (!hop.ifc) return Error(Errc::kNotFound, name_ + ": no interface " + std::to_string(ifindex));
+  ++counters_.sent;
+  if (!RunFilters(Hook::kOutput, nullptr, hop.ifc, datagram)) return Ok{};
+  Output(std::move(datagram), hop, nullptr, true);
+  return Ok{};
+}
+
+Status Node::InjectLocal(Bytes datagram, int ifindex) {
+  if (!running_) return Error(Errc::kState, name_ + " is stopped");
+  if (!InterfaceByIndex(ifindex)) {
+    return Error(Errc::kNotFound, name_ + ": no interface " + std::to_string(ifindex));
+  }
+  MIPSEC_ASSIGN_OR_RETURN(ip::Ipv4Packet pkt, ip::ParseIpv4(datagram));
+  if (pkt.datagram.size() != datagram.size()) datagram.resize(pkt.datagram.size());
+  sim_.Schedule(sim_.now(), this, kTokenLoopback | static_cast<std::uint64_t>(ifindex),
+                sim_.NewPacket(std::move(datagram)));
+  return Ok{};
+}
+
 void Node::Output(Bytes packet, const NextHop& hop, Interface* in, bool originated) {
   if (!RunFilters(Hook::kPostrouting, in, hop.ifc, packet)) return;
   if (!hop.ifc->Running()) {

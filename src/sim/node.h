@@ -210,6 +210,18 @@ class Node final : public EventHandler {
   // Sends a complete IPv4 datagram built by the caller (IP_HDRINCL), routed
   // by its destination unless `ifindex` is given.
   Status SendRaw(Bytes datagram, std::optional<int> ifindex = std::nullopt);
+  // Sends a complete IPv4 datagram out of `ifindex` to the on-link
+  // `next_hop`, without a route lookup (a Mobile IPv4 foreign agent
+  // delivering to a visitor's home address, RFC 5944 4.2.2). The output and
+  // postrouting hooks run as for SendRaw. kNotFound: no such interface.
+  Status SendRawOnLink(Bytes datagram, int ifindex, Ipv4Address next_hop);
+  // Hands a complete IPv4 datagram to this node's local delivery as if it
+  // had arrived on `ifindex` (input hook, then sockets and raw handlers), as
+  // an event at the current time: what a user-space tunnel endpoint writing
+  // a decapsulated datagram into a TUN device does. Its destination is not
+  // checked. kState when stopped, kNotFound without such an interface,
+  // IPv4 parse errors as is.
+  Status InjectLocal(Bytes datagram, int ifindex);
 
   // Stop: the node drops everything and its timers stay quiet; Start again
   // resumes (addresses and routes are kept, reassembly state is lost).

@@ -8,6 +8,7 @@
 
 #include "common/ip/icmp.h"
 #include "common/ip/ipv4.h"
+#include "common/ip/udp.h"
 #include "sim/segment.h"
 
 namespace mipsec::sim {
@@ -86,6 +87,52 @@ TEST_F(NodeTest, UdpAcrossARouterWithAddressesAndTtl) {
   // Two 1 ms hops.
   EXPECT_EQ(seg1_.counters().delivered, 1u);
   EXPECT_EQ(seg2_.counters().delivered, 1u);
+}
+
+// SendRawOnLink: the datagram goes to the given on-link next hop, not to
+// where routing would send its destination (a foreign agent delivering to a
+// visitor whose home address is not on this link's subnet).
+TEST_F(NodeTest, SendRawOnLinkUsesTheGivenNextHopWithoutRouting) {
+  // b owns 10.9.9.9 as an extra /32: r has no route to it.
+  ASSERT_TRUE(b_.AddAddress(1, A("10.9.9.9"), 32).ok());
+  std::vector<UdpDelivery> got;
+  ASSERT_TRUE(b_.BindUdp({Ipv4Address::Any(), 7}, [&](Timestamp, const UdpDelivery& d) {
+    got.push_back(d);
+  }).ok());
+  ip::Ipv4Header h;
+  h.src = A("10.0.2.1");
+  h.dst = A("10.9.9.9");
+  Result<Bytes> pkt = ip::BuildIpv4Udp(h, 7, 7, AsBytes("x"));
+  ASSERT_TRUE(pkt.ok());
+  ASSERT_FALSE(r_.SendRaw(*pkt).ok());  // no route
+  ASSERT_TRUE(r_.SendRawOnLink(*pkt, 2, A("10.9.9.9")).ok());
+  EXPECT_FALSE(r_.SendRawOnLink(*pkt, 9, A("10.9.9.9")).ok());
+  sim_.RunUntil(Ms(10));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].local, (Ipv4Endpoint{A("10.9.9.9"), 7}));
+}
+
+// InjectLocal: a datagram handed to the node's own delivery reaches its
+// sockets without touching any segment.
+TEST_F(NodeTest, InjectLocalDeliversToSocketsWithoutTheWire) {
+  std::vector<UdpDelivery> got;
+  ASSERT_TRUE(b_.BindUdp({Ipv4Address::Any(), 9}, [&](Timestamp, const UdpDelivery& d) {
+    got.push_back(d);
+  }).ok());
+  ip::Ipv4Header h;
+  h.src = A("192.0.2.7");
+  h.dst = A("10.0.2.2");
+  Result<Bytes> pkt = ip::BuildIpv4Udp(h, 1234, 9, AsBytes("inner"));
+  ASSERT_TRUE(pkt.ok());
+  ASSERT_TRUE(b_.InjectLocal(*pkt, 1).ok());
+  EXPECT_FALSE(b_.InjectLocal(*pkt, 5).ok());
+  EXPECT_FALSE(b_.InjectLocal(Bytes{1, 2, 3}, 1).ok());
+  sim_.RunUntil(Ms(1));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].remote, (Ipv4Endpoint{A("192.0.2.7"), 1234}));
+  EXPECT_EQ(seg2_.counters().tx_packets, 0u);
+  b_.SetRunning(false);
+  EXPECT_FALSE(b_.InjectLocal(*pkt, 1).ok());
 }
 
 TEST_F(NodeTest, TtlExpiryGivesTimeExceededFromTheRouter) {
