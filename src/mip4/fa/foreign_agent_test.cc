@@ -382,7 +382,7 @@ TEST_F(ForeignAgentTest, FaHaAuthenticationIsAddedAndVerified) {
   ASSERT_TRUE(fa_->AddHomeAgentSa(kHa, Sa(kFaHaSpi, 0xa5)).ok());
   ha_.fa_ha_key = 0xa5;
   MnRequest m;
-  m.nai = "mn1@example.org";
+  m.nai.emplace("mn1@example.org");
   m.delivery_style = true;
   const Bytes request = m.Build();
   UdpTransmit relayed = RelayOf(m);
@@ -672,7 +672,7 @@ TEST_F(ForeignAgentTest, ZeroHomeAddressDenialIsBroadcastWithTheNai) {
   Make();
   MnRequest m;
   m.fixed.home_address = Ipv4Address::Any();
-  m.nai = "mn9@example.org";
+  m.nai.emplace("mn9@example.org");
   m.fixed.lifetime = 4000;
   UdpTransmit t = ExpectDenial(m, 69);
   EXPECT_EQ(t.remote.address, Ipv4Address::Broadcast());  // 3.7.2.3
@@ -682,7 +682,7 @@ TEST_F(ForeignAgentTest, ZeroHomeAddressDenialIsBroadcastWithTheNai) {
 TEST_F(ForeignAgentTest, NonUnicastHomeAgentGets70) {
   Make();
   MnRequest m;
-  m.nai = "mn1@example.org";
+  m.nai.emplace("mn1@example.org");
   m.fixed.home_agent = Ipv4Address::Any();  // nobody to relay to
   ExpectDenial(m, 70);
 }
@@ -788,7 +788,7 @@ TEST_F(ForeignAgentTest, MalformedReplyGets71) {
 TEST_F(ForeignAgentTest, ReplyWithoutTheNaiGets97) {
   Make();
   MnRequest m;
-  m.nai = "mn1@example.org";
+  m.nai.emplace("mn1@example.org");
   UdpTransmit relayed = RelayOf(m);
   FromHa(ha_.Reply(ha_.Check(relayed.payload).request, {.echo_nai = false}));
   std::vector<UdpTransmit> out = DrainUdp();
@@ -799,7 +799,7 @@ TEST_F(ForeignAgentTest, ReplyWithoutTheNaiGets97) {
 TEST_F(ForeignAgentTest, AcceptanceWithoutHomeAgentGets98) {
   Make();
   MnRequest m;
-  m.nai = "mn1@example.org";
+  m.nai.emplace("mn1@example.org");
   UdpTransmit relayed = RelayOf(m);
   FromHa(ha_.Reply(ha_.Check(relayed.payload).request, {.home_agent = Ipv4Address::Any()}));
   std::vector<UdpTransmit> out = DrainUdp();
@@ -810,7 +810,7 @@ TEST_F(ForeignAgentTest, AcceptanceWithoutHomeAgentGets98) {
 TEST_F(ForeignAgentTest, AcceptanceWithoutHomeAddressGets99) {
   Make();
   MnRequest m;
-  m.nai = "mn1@example.org";
+  m.nai.emplace("mn1@example.org");
   m.fixed.home_address = Ipv4Address::Any();
   UdpTransmit relayed = RelayOf(m);
   FromHa(ha_.Reply(ha_.Check(relayed.payload).request, {}));
@@ -823,7 +823,7 @@ TEST_F(ForeignAgentTest, AcceptanceWithoutHomeAddressGets99) {
 TEST_F(ForeignAgentTest, NaiRequestMovesToTheAssignedHomeAddress) {
   Make();
   MnRequest m;
-  m.nai = "mn1@example.org";
+  m.nai.emplace("mn1@example.org");
   m.fixed.home_address = Ipv4Address::Any();
   UdpTransmit relayed = RelayOf(m);
   std::vector<FaEvent> ev = Events();

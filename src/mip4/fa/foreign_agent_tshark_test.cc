@@ -89,7 +89,7 @@ TEST_F(FaTsharkTest, RelayedMessagesDissectWithTheSameValues) {
   Take("advertisement", caps);
 
   MnRequest m;
-  m.nai = "mn1@example.org";
+  m.nai.emplace("mn1@example.org");
   m.mn_fa_key = 0x3c;
   m.delivery_style = true;
   const Bytes request = m.Build();
