@@ -36,6 +36,13 @@ function(mipsec_test name)
       <gtest/gtest.h> <gmock/gmock.h> <string> <vector> <map> <memory> <optional>)
   endif()
   target_precompile_headers(${name} REUSE_FROM mipsec_test_pch)
+  # GCC 12 at -O2 with the sanitizers reports maybe-uninitialized inside
+  # libstdc++ for std::optional<std::string>/<vector> members of test
+  # fixtures, which are plainly initialised (a known class of false
+  # positives). Library code keeps the warning as an error.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${name} PRIVATE -Wno-maybe-uninitialized)
+  endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
