@@ -27,15 +27,6 @@ function(mipsec_test name)
   cmake_parse_arguments(ARG "ROOT" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
-  # One precompiled GoogleTest/gmock header shared by every test binary: the
-  # headers are most of the compile time of a small test file.
-  if(NOT TARGET mipsec_test_pch)
-    add_library(mipsec_test_pch STATIC ${PROJECT_SOURCE_DIR}/cmake/test_pch.cc)
-    target_link_libraries(mipsec_test_pch PRIVATE GTest::gtest GTest::gmock)
-    target_precompile_headers(mipsec_test_pch PRIVATE
-      <gtest/gtest.h> <gmock/gmock.h> <string> <vector> <map> <memory> <optional>)
-  endif()
-  target_precompile_headers(${name} REUSE_FROM mipsec_test_pch)
   # GCC 12 at -O2 with the sanitizers reports maybe-uninitialized inside
   # libstdc++ for std::optional<std::string>/<vector> members of test
   # fixtures, which are plainly initialised (a known class of false

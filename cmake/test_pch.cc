@@ -1,1 +1,0 @@
-// Anchor for the shared precompiled test header (see mipsec_test()).
