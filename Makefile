@@ -11,8 +11,10 @@ all: release
 deps:
 	@scripts/deps.sh
 
+# The shipped programs and the benchmarks; the test suites are built and run
+# in build/asan (at -O2, under ASan+UBSan), not a second time here.
 build/release/build.ninja: | deps
-	cmake -S . -B build/release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B build/release $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DMIPSEC_BUILD_TESTS=OFF
 
 build/debug/build.ninja: | deps
 	cmake -S . -B build/debug $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Debug
@@ -41,9 +43,11 @@ libfuzzer: deps build/libfuzzer/build.ninja
 demo: release
 	build/release/src/cli/mipsec demo
 
-# The whole suite: under ASan+UBSan first, then a bounded coverage-guided
-# libFuzzer run of every decoder (MIPSEC_LIBFUZZER_SECONDS each, ASan+UBSan),
-# then the release build, whose ctest summary is the last line printed.
+# The whole suite: every test under ASan+UBSan (RelWithDebInfo, -O2) first,
+# then a bounded coverage-guided libFuzzer run of every decoder
+# (MIPSEC_LIBFUZZER_SECONDS each, ASan+UBSan), then the release build of the
+# programs and benchmarks with its smoke tests (the demo, the CLI, the fuzz
+# seeds), whose ctest summary is the last line printed.
 test: test-asan test-fuzz test-release
 
 test-asan: asan

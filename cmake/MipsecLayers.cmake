@@ -25,6 +25,14 @@ endfunction()
 # skip; under CI=true the test itself turns that skip into a failure.
 function(mipsec_test name)
   cmake_parse_arguments(ARG "ROOT" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  # MIPSEC_BUILD_TESTS=OFF (the release build: the shipped programs and the
+  # benchmarks): the target still exists, so that callers may configure it,
+  # but is not built by default and registers no test.
+  if(NOT MIPSEC_BUILD_TESTS)
+    add_executable(${name} EXCLUDE_FROM_ALL ${ARG_SOURCES})
+    target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+    return()
+  endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   # GCC 12 at -O2 with the sanitizers reports maybe-uninitialized inside
