@@ -277,6 +277,47 @@ Result<std::optional<std::string>> OptSocketPath(const Ctx& c, const toml::table
   return s;
 }
 
+// `advertisement_interval` and `advertisement_lifetime` of an agent's table
+// into `interval` (which holds the default on entry) and `lifetime`. With
+// `allow_off`, an interval of 0 turns advertisements off (lifetime Zero).
+Status ParseAdvertisementTiming(const Ctx& c, const toml::table& t, const std::string& path,
+                                bool allow_off, Duration& interval, Duration& lifetime) {
+  MIPSEC_ASSIGN_OR_RETURN(auto iv, c.L.OptDuration(t, path, "advertisement_interval"));
+  if (iv) {
+    // RFC 1256 4.1 bounds MaxAdvertisementInterval to 4..1800 s; Mobile IP
+    // agents advertise faster (RFC 5944 2.3), so allow from 100 ms.
+    const bool off = allow_off && *iv == Duration::Zero();
+    if (!off && (*iv < Duration::Millis(100) || *iv > Duration::Seconds(1800))) {
+      return c.L.Err(*t.get("advertisement_interval"), path + ".advertisement_interval",
+                     iv->ToString() + " is outside 100ms..1800s" +
+                         (allow_off ? " (0s: no advertisements)" : ""));
+    }
+    interval = *iv;
+  }
+  // ICMP Router Advertisement lifetime: 16-bit seconds, RFC 1256 caps it at
+  // 9000 s.
+  MIPSEC_ASSIGN_OR_RETURN(auto life, OptSeconds(c, t, path, "advertisement_lifetime", 1, 9000));
+  if (interval == Duration::Zero()) {
+    lifetime = Duration::Zero();
+    return Ok{};
+  }
+  if (life) {
+    lifetime = *life;
+  } else {
+    // Default: three intervals, rounded up to whole seconds.
+    const std::int64_t ns = (interval * 3).nanos();
+    lifetime =
+        Duration::Seconds(std::min<std::int64_t>(9000, (ns + 999'999'999) / 1'000'000'000));
+  }
+  if (lifetime < interval) {
+    return c.L.Err(life ? *t.get("advertisement_lifetime") : static_cast<const toml::node&>(t),
+                   path + ".advertisement_lifetime",
+                   lifetime.ToString() + " is shorter than advertisement_interval " +
+                       interval.ToString());
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 std::string_view AuthAlgorithmName(AuthAlgorithm a) {
@@ -323,6 +364,7 @@ Result<HaConfig> ParseHaConfig(std::string_view text, std::string_view file,
   const std::string hp = "home_agent";
   MIPSEC_TRY(c.L.CheckKeys(*ha, hp, {"address", "home_network", "interface", "port",
                                      "max_lifetime", "trusted_subnets", "require_fa_ha_auth",
+                                     "advertisement_interval", "advertisement_lifetime",
                                      "log_level", "control_socket"}));
   MIPSEC_ASSIGN_OR_RETURN(cfg.address, Unicast(c, *ha, hp, "address"));
   MIPSEC_ASSIGN_OR_RETURN(auto net, c.L.OptParsed<Ipv4Prefix>(
@@ -356,6 +398,8 @@ Result<HaConfig> ParseHaConfig(std::string_view text, std::string_view file,
   }
   MIPSEC_ASSIGN_OR_RETURN(auto fa_auth, c.L.OptBool(*ha, hp, "require_fa_ha_auth"));
   cfg.require_fa_ha_auth = fa_auth.value_or(false);
+  MIPSEC_TRY(ParseAdvertisementTiming(c, *ha, hp, true, cfg.advertisement_interval,
+                                      cfg.advertisement_lifetime));
   MIPSEC_ASSIGN_OR_RETURN(auto level, OptLogLevel(c, *ha, hp));
   if (level) cfg.log_level = *level;
   MIPSEC_ASSIGN_OR_RETURN(auto sock, OptSocketPath(c, *ha, hp));
@@ -425,34 +469,8 @@ Result<FaConfig> ParseFaConfig(std::string_view text, std::string_view file,
                                        "log_level", "control_socket"}));
     MIPSEC_ASSIGN_OR_RETURN(auto port, c.L.OptInt(*fa, fp, "port", 1, 65535));
     if (port) cfg.port = static_cast<std::uint16_t>(*port);
-    MIPSEC_ASSIGN_OR_RETURN(auto interval, c.L.OptDuration(*fa, fp, "advertisement_interval"));
-    if (interval) {
-      // RFC 1256 4.1 bounds MaxAdvertisementInterval to 4..1800 s; Mobile IP
-      // agents advertise faster (RFC 5944 2.3), so allow from 100 ms.
-      if (*interval < Duration::Millis(100) || *interval > Duration::Seconds(1800)) {
-        return c.L.Err(*fa->get("advertisement_interval"), fp + ".advertisement_interval",
-                       interval->ToString() + " is outside 100ms..1800s");
-      }
-      cfg.advertisement_interval = *interval;
-    }
-    // ICMP Router Advertisement lifetime: 16-bit seconds, RFC 1256 caps it at
-    // 9000 s.
-    MIPSEC_ASSIGN_OR_RETURN(auto adv_life, OptSeconds(c, *fa, fp, "advertisement_lifetime", 1, 9000));
-    if (adv_life) {
-      cfg.advertisement_lifetime = *adv_life;
-    } else {
-      // Default: three intervals, rounded up to whole seconds.
-      const std::int64_t ns = (cfg.advertisement_interval * 3).nanos();
-      cfg.advertisement_lifetime = Duration::Seconds(std::min<std::int64_t>(
-          9000, (ns + 999'999'999) / 1'000'000'000));
-    }
-    if (cfg.advertisement_lifetime < cfg.advertisement_interval) {
-      return c.L.Err(adv_life ? *fa->get("advertisement_lifetime") : static_cast<const toml::node&>(*fa),
-                     fp + ".advertisement_lifetime",
-                     cfg.advertisement_lifetime.ToString() +
-                         " is shorter than advertisement_interval " +
-                         cfg.advertisement_interval.ToString());
-    }
+    MIPSEC_TRY(ParseAdvertisementTiming(c, *fa, fp, false, cfg.advertisement_interval,
+                                        cfg.advertisement_lifetime));
     MIPSEC_ASSIGN_OR_RETURN(auto life, OptSeconds(c, *fa, fp, "max_lifetime", 1, kMaxLifetimeSeconds));
     if (life) cfg.max_lifetime = *life;
     MIPSEC_ASSIGN_OR_RETURN(auto r, c.L.OptBool(*fa, fp, "registration_required"));

@@ -80,6 +80,11 @@ struct HaConfig {
   // (none by default).
   std::vector<Ipv4Prefix> trusted_subnets;
   bool require_fa_ha_auth = false;
+  // Agent Advertisements on the home link (RFC 5944 2.3), so that mobile
+  // nodes can tell they are at home. Zero interval: none (a virtual home
+  // network). Lifetime: the ICMP lifetime, default three intervals.
+  Duration advertisement_interval = Duration::Seconds(1);
+  Duration advertisement_lifetime = Duration::Seconds(3);
   LogLevel log_level = LogLevel::kInfo;
   std::string control_socket = "/run/mipsec/ha.sock";
   // [reverse_tunnel] (RFC 3024)

@@ -120,6 +120,26 @@ TEST(HaConfigTest, Defaults) {
   EXPECT_TRUE(r->udp_tunnel_enabled);
   EXPECT_EQ(r->udp_keepalive_interval, Duration::Seconds(110));
   EXPECT_TRUE(r->mobile_nodes.empty());
+  // RFC 5944 2.3: the HA advertises on the home link by default.
+  EXPECT_EQ(r->advertisement_interval, Duration::Seconds(1));
+  EXPECT_EQ(r->advertisement_lifetime, Duration::Seconds(3));
+}
+
+TEST(HaConfigTest, HomeLinkAdvertisements) {
+  Result<HaConfig> r = ParseHaConfig(HaWith("advertisement_interval = \"500ms\"\n"), "ha.toml");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->advertisement_interval, Duration::Millis(500));
+  EXPECT_EQ(r->advertisement_lifetime, Duration::Seconds(2));  // 1.5 s rounded up
+  // 0s: a virtual home network, no advertisements.
+  r = ParseHaConfig(HaWith("advertisement_interval = \"0s\"\n"), "ha.toml");
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->advertisement_interval, Duration::Zero());
+  EXPECT_EQ(HaError(HaWith("advertisement_interval = \"50ms\"\n")),
+            "ha.toml:5: home_agent.advertisement_interval: 50.000ms is outside 100ms..1800s "
+            "(0s: no advertisements)");
+  EXPECT_EQ(HaError(HaWith("advertisement_interval = \"10s\"\nadvertisement_lifetime = \"5s\"\n")),
+            "ha.toml:6: home_agent.advertisement_lifetime: 5.000s is shorter than "
+            "advertisement_interval 10.000s");
 }
 
 TEST(HaConfigTest, ErrorsNameFileLineKeyAndReason) {
@@ -134,8 +154,8 @@ TEST(HaConfigTest, ErrorsNameFileLineKeyAndReason) {
             "ha.toml:16: mobile_node[2].spi: 200 is reserved (SPIs 0-255, RFC 5944 1.6)");
   EXPECT_EQ(HaError(HaWith("colour = \"blue\"\n")),
             "ha.toml:5: home_agent.colour: unknown key (expected one of: address, home_network, "
-            "interface, port, max_lifetime, trusted_subnets, require_fa_ha_auth, log_level, "
-            "control_socket)");
+            "interface, port, max_lifetime, trusted_subnets, require_fa_ha_auth, "
+            "advertisement_interval, advertisement_lifetime, log_level, control_socket)");
   EXPECT_EQ(HaError("[reverse_tunnel]\nallowed = true\n"),
             "ha.toml:1: home_agent: missing (required table [home_agent])");
   EXPECT_EQ(HaError("[home_agent]\naddress = \"192.0.2.1\"\nhome_network = \"192.0.2.1/24\"\n"),
