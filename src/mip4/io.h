@@ -33,6 +33,9 @@ struct UdpReceived {
   Ipv4Endpoint remote;  // the sender as seen on the wire (after any NAT)
   int ifindex = 0;      // the interface it arrived on
   ByteSpan payload;     // valid only during the call
+  // The datagram's IP TTL when the runtime can tell (IP_RECVTTL): RFC 3024
+  // 4.2.1's "mobile node too distant" check at an FA needs it.
+  std::optional<std::uint8_t> ttl;
 };
 
 // A UDP datagram the core wants sent. `local.address` may be unspecified
@@ -43,6 +46,10 @@ struct UdpTransmit {
   std::optional<int> ifindex;  // force the egress interface (e.g. on-link to a visitor)
   bool broadcast = false;      // allowed to go to a broadcast/limited-broadcast address
   Bytes payload;
+  // The IP TTL to send with; unset: the runtime's default. Set by a core
+  // where an RFC fixes it (RFC 3024 4.1.1: 255 on a request to an FA; RFC
+  // 5944 3.6.1.1: 1 to the all-mobility-agents group).
+  std::optional<std::uint8_t> ttl;
 };
 
 // A whole IPv4 datagram the core wants sent as is (tunnelled traffic, ICMP

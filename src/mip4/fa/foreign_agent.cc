@@ -288,7 +288,7 @@ void ForeignAgent::SendToMn(int ifindex, Ipv4Address mn_destination, Ipv4Endpoin
 
 // ---- Registration Requests (RFC 5944 3.7.2) ----
 
-void ForeignAgent::OnUdp(Timestamp now, const UdpReceived& d, std::optional<std::uint8_t> ip_ttl) {
+void ForeignAgent::OnUdp(Timestamp now, const UdpReceived& d) {
   EnsureStarted(now);
   if (d.local.port != kMipPort) {
     Drop(FaDrop::kUnknownMessage);
@@ -300,7 +300,7 @@ void ForeignAgent::OnUdp(Timestamp now, const UdpReceived& d, std::optional<std:
     return;
   }
   switch (*type) {
-    case kMsgRegistrationRequest: HandleRequest(now, d, ip_ttl); break;
+    case kMsgRegistrationRequest: HandleRequest(now, d, d.ttl); break;
     case kMsgRegistrationReply: HandleReply(now, d); break;
     case kMsgTunnelData: HandleTunnelData(now, d); break;
     default: Drop(FaDrop::kUnknownMessage); break;

@@ -4,17 +4,17 @@
 //
 // Driving it (mip4/io.h; `now` never decreases):
 //   1. feed input:
-//        OnUdp(now, d[, ttl])     every datagram received on UDP port 434:
+//        OnUdp(now, d)            every datagram received on UDP port 434:
 //                                 Registration Requests from visitors on a
 //                                 served link (to the FA's address, a
 //                                 care-of address, 224.0.0.11 or a
 //                                 broadcast address), Registration Replies
 //                                 from home agents, and RFC 3519 Tunnel Data
-//                                 from home agents (FA behind a NAT). Pass
-//                                 the request's IP TTL when the socket can
-//                                 tell it (IP_RECVTTL): RFC 3024 4.2.1's
-//                                 'mobile node too distant' (76) check needs
-//                                 it and is skipped (and counted) without;
+//                                 from home agents (FA behind a NAT). Set
+//                                 d.ttl when the socket can tell it
+//                                 (IP_RECVTTL): RFC 3024 4.2.1's 'mobile
+//                                 node too distant' (76) check needs it and
+//                                 is skipped (and counted) without;
 //        OnIcmp(now, ifindex, p)  an ICMP datagram (whole IPv4 packet) for
 //                                 the FA: Agent Solicitations (type 10) on a
 //                                 served link, and ICMP errors quoting a
@@ -121,7 +121,7 @@
 #include "mip4/codec/builder.h"
 #include "mip4/codec/registration_reply.h"
 #include "mip4/codec/registration_request.h"
-#include "mip4/fa/advertisement_schedule.h"
+#include "mip4/agent/advertisement_schedule.h"
 #include "mip4/fa/visitor_list.h"
 #include "mip4/io.h"
 #include "mip4/security/sa_database.h"
@@ -300,9 +300,8 @@ class ForeignAgent {
   // (the first one added per HA). SaDatabase errors as is.
   Status AddHomeAgentSa(Ipv4Address ha, SecurityAssociation sa);
 
-  // Inputs (see the file comment). `ip_ttl`: the IP TTL of the datagram.
-  void OnUdp(Timestamp now, const UdpReceived& datagram,
-             std::optional<std::uint8_t> ip_ttl = std::nullopt);
+  // Inputs (see the file comment).
+  void OnUdp(Timestamp now, const UdpReceived& datagram);
   void OnIcmp(Timestamp now, int ifindex, ByteSpan packet);
   FaResult OnTunnelPacket(Timestamp now, ByteSpan outer_packet);
   FaResult OnVisitorPacket(Timestamp now, int ifindex, ByteSpan packet);

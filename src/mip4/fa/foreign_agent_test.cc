@@ -61,7 +61,8 @@ class ForeignAgentTest : public ::testing::Test {
     d.remote = {src, kMnPort};
     d.ifindex = ifindex;
     d.payload = payload;
-    fa_->OnUdp(now_, d, ttl);
+    d.ttl = ttl;
+    fa_->OnUdp(now_, d);
   }
   void FromHa(ByteSpan payload, Ipv4Endpoint from = {kHa, kMip4Port},
               Ipv4Address to = kCareOf) {

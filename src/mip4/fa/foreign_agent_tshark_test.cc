@@ -98,7 +98,8 @@ TEST_F(FaTsharkTest, RelayedMessagesDissectWithTheSameValues) {
   d.remote = {kHome, kMnPort};
   d.ifindex = kLink;
   d.payload = request;
-  fa_->OnUdp(now, d, 255);
+  d.ttl = 255;
+  fa_->OnUdp(now, d);
   Take("relayed request", caps);
   ASSERT_EQ(caps.size(), 2u);
 
@@ -126,7 +127,7 @@ TEST_F(FaTsharkTest, RelayedMessagesDissectWithTheSameValues) {
   const Bytes bad = too_long.Build();
   d.remote = {A("10.10.0.6"), kMnPort};
   d.payload = bad;
-  fa_->OnUdp(now, d, 255);
+  fa_->OnUdp(now, d);
   Take("denial 69", caps);
 
   now += Duration::Seconds(20);

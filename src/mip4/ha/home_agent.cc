@@ -7,6 +7,10 @@
 #include <utility>
 
 #include "common/bug.h"
+#include "common/ip/icmp.h"
+#include "common/ip/ipv4.h"
+#include "mip4/codec/agent_advertisement.h"
+#include "mip4/codec/agent_solicitation.h"
 #include "mip4/codec/auth_extension.h"
 #include "mip4/codec/builder.h"
 #include "mip4/codec/constants.h"
@@ -49,6 +53,7 @@ std::string_view HaDropName(HaDrop d) {
     case HaDrop::kTtlExpired: return "TTL expired";
     case HaDrop::kTooBig: return "too big for the tunnel";
     case HaDrop::kHalfBound: return "UDP tunnel half-bound";
+    case HaDrop::kBadSolicitation: return "bad agent solicitation";
     case HaDrop::kCount: break;
   }
   return "?";
@@ -101,6 +106,16 @@ Status HomeAgent::ValidateOptions(const HomeAgentOptions& o) {
     return bad("home_address_pool: " + o.home_address_pool->ToString() + " is not inside " +
                o.home_network.ToString());
   }
+  if (o.home_ifindex < 0) return bad("home_ifindex: must not be negative");
+  if (o.home_ifindex != 0) {
+    MIPSEC_TRY(ValidateAdvertisementTiming(o.advertisement));
+    if (o.advertisement_lifetime != 0 &&
+        (Duration::Seconds(o.advertisement_lifetime) < o.advertisement.max_interval ||
+         o.advertisement_lifetime > 9000)) {
+      return bad("advertisement_lifetime: must be at least max_interval and at most 9000 s "
+                 "(RFC 1256 4.1)");
+    }
+  }
   return Ok{};
 }
 
@@ -115,7 +130,14 @@ HomeAgent::HomeAgent(HomeAgentOptions options, SaDatabase& sas, RandomSource& rn
       sas_(sas),
       rng_(rng),
       log_(std::move(logger)),
-      bindings_(options_.expected_bindings) {}
+      bindings_(options_.expected_bindings),
+      advertising_(options_.advertisement) {
+  if (options_.advertisement_lifetime == 0) {
+    const std::int64_t s =
+        3 * ((options_.advertisement.max_interval.nanos() + 999'999'999) / 1'000'000'000);
+    options_.advertisement_lifetime = static_cast<std::uint16_t>(std::min<std::int64_t>(s, 9000));
+  }
+}
 
 Status HomeAgent::AddForeignAgentSa(Ipv4Address fa, SecurityAssociation sa) {
   const std::uint32_t spi = sa.spi();
@@ -710,7 +732,79 @@ void HomeAgent::EmitIfChanged(Ipv4Address home, bool had_binding, bool changed,
   events_.push_back(std::move(e));
 }
 
+// ---- Agent Advertisements on the home link (RFC 5944 2.3) ----
+
+void HomeAgent::SendAdvertisement(Ipv4Address destination, bool unicast) {
+  AgentAdvertisement adv;
+  adv.lifetime = options_.advertisement_lifetime;
+  adv.routers = {{options_.address, 0}};  // 2.3.1: its own address
+  MobilityAgentExtension& m = adv.mobility;
+  m.sequence = advertising_.TakeSequence();
+  m.registration_lifetime = options_.max_lifetime;
+  m.home_agent = true;
+  m.reverse_tunnel = options_.reverse_tunnel_allowed;  // RFC 3024 3.3
+  adv.prefix_lengths =
+      std::vector<std::uint8_t>{static_cast<std::uint8_t>(options_.home_network.length())};
+  // 2.1.3: pad to an even ICMP length (router advertisement with one
+  // router, extension 16 without care-of addresses, extension 19).
+  const std::size_t icmp_length = 8 + 8 * adv.routers.size() + 8 + (2 + adv.routers.size());
+  adv.padding = icmp_length % 2 == 1;
+  Result<Bytes> pkt =
+      BuildAgentAdvertisementPacket(options_.address, destination, adv, next_ip_id_++);
+  if (MIPSEC_BUG_IF(!pkt.ok(), "home agent advertisement does not encode")) return;
+  IpTransmit t;
+  t.ifindex = options_.home_ifindex;
+  if (unicast) t.link_next_hop = destination;
+  t.packet = std::move(*pkt);
+  transmits_.push_back(std::move(t));
+  ++counters_.advertisements;
+}
+
+void HomeAgent::OnIcmp(Timestamp now, int ifindex, ByteSpan packet) {
+  if (!Advertising()) return;
+  if (!advertising_.started()) advertising_.Start(now);
+  Result<ip::Ipv4Packet> pkt = ip::ParseIpv4(packet);
+  if (!pkt.ok() || pkt->header.protocol != ip::kProtoIcmp || pkt->header.IsFragment()) {
+    Drop(HaDrop::kPacketMalformed);
+    return;
+  }
+  Result<ip::IcmpMessage> icmp = ip::ParseIcmp(pkt->payload);
+  if (!icmp.ok()) {
+    Drop(HaDrop::kPacketMalformed);
+    return;
+  }
+  if (icmp->type != ip::kIcmpRouterSolicitation) return;  // not the HA's business
+  // RFC 1256 4.2 checks (code, length, checksum), on the home link only.
+  if (ifindex != options_.home_ifindex || !ParseAgentSolicitation(pkt->payload).ok()) {
+    Drop(HaDrop::kBadSolicitation);
+    return;
+  }
+  ++counters_.solicitations;
+  const Ipv4Address source = pkt->header.src;
+  if (source.IsUnicast()) {
+    SendAdvertisement(source, true);  // RFC 5944 2.1: unicast to the solicitor
+  } else {
+    advertising_.OnSolicitation(now, rng_);
+  }
+}
+
+Timestamp HomeAgent::NextTimeout() const {
+  Timestamp t = bindings_.NextExpiry();
+  if (Advertising()) {
+    if (!advertising_.started()) return Timestamp::Zero();
+    t = std::min(t, advertising_.NextDue());
+  }
+  return t;
+}
+
 void HomeAgent::OnTimeout(Timestamp now) {
+  if (Advertising()) {
+    if (!advertising_.started()) advertising_.Start(now);
+    if (advertising_.Due(now)) {
+      SendAdvertisement(Ipv4Address::AllSystems(), false);
+      advertising_.OnMulticastSent(now, rng_);
+    }
+  }
   // RFC 5944 3.8.2.2 / 4.2.3: an expired binding is deleted, silently; the
   // MN's other bindings stay.
   std::vector<Ipv4Address> touched;

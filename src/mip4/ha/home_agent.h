@@ -13,6 +13,10 @@
 //                                 told about by a BindingAdded event;
 //        OnTunnelPacket(now, p)   an IP-in-IP datagram (protocol 4) addressed
 //                                 to the home agent;
+//        OnIcmp(now, ifindex, p)  an ICMP datagram (whole IPv4 packet) that
+//                                 arrived on the home link: Agent
+//                                 Solicitations (type 10) are answered when
+//                                 home-link advertisements are on;
 //      each returns an HaResult saying whether the runtime must forward a
 //      datagram (the decapsulated inner packet), forward the input itself
 //      onto the home network (kNotBound: the MN is at home, 4.2.3), or do
@@ -22,7 +26,9 @@
 //      changes: install or remove interception routes, proxy/gratuitous ARP,
 //      RFC 5944 4.6);
 //   3. arm one timer for NextTimeout(); when it fires call OnTimeout(now)
-//      (binding expiry, RFC 5944 3.8.2.2 / 4.2.3) and go to 2.
+//      (binding expiry, RFC 5944 3.8.2.2 / 4.2.3; Agent Advertisements on
+//      the home link, 2.3) and go to 2. With advertisements on, the first
+//      NextTimeout() is Zero: the first OnTimeout starts them.
 //
 // Registration processing follows RFC 5944 3.8.2.1 in order: trusted source
 // (RFC 5265 4.3), parse (1.8: an unrecognised non-skippable extension is a
@@ -65,6 +71,7 @@
 #include "common/random.h"
 #include "common/result.h"
 #include "common/time.h"
+#include "mip4/agent/advertisement_schedule.h"
 #include "mip4/codec/registration_request.h"
 #include "mip4/codec/udp_tunnel_reply.h"
 #include "mip4/ha/binding_cache.h"
@@ -141,6 +148,22 @@ struct HomeAgentOptions {
   // Time of day for timestamp replay protection (RFC 5944 5.7.1): `now`
   // mapped through this (see SetWallClockOffset).
   WallClockMapping wall_clock;
+
+  // RFC 5944 2.3: "Any mobility agent that cannot be discovered by a
+  // link-layer protocol MUST send Agent Advertisements." On the home link
+  // (the interface `home_ifindex`) the HA advertises itself to 224.0.0.1
+  // with TTL 1: H set, T when reverse tunnelling is allowed, its own address
+  // as the only router address (2.3.1), no care-of address (F clear), the
+  // home network's prefix length (2.1.2), sequence numbers per 2.3.2; and
+  // answers Agent Solicitations there (unicast to a unicast source, else a
+  // rate-limited multicast, RFC 1256 via AdvertisementSchedule), so that a
+  // mobile node can tell it is at home (2.4.2). 0: no advertisements (a
+  // virtual home network, whose mobile nodes are always away, 2.3).
+  int home_ifindex = 0;
+  AdvertisementTiming advertisement;
+  // ICMP Lifetime of the advertisements, seconds; 0: 3 * max_interval
+  // (RFC 5944 2.1 / RFC 1256 AdvertisementLifetime), at most 9000.
+  std::uint16_t advertisement_lifetime = 0;
 };
 
 // Why the HA dropped something without answering.
@@ -163,6 +186,7 @@ enum class HaDrop : std::uint8_t {
   kTtlExpired,               // ICMP Time Exceeded sent when allowed
   kTooBig,                   // DF set and over the tunnel MTU: ICMP sent when allowed
   kHalfBound,                // RFC 3519 4.6 'R': no keepalive seen yet, port unknown
+  kBadSolicitation,          // OnIcmp: not a valid Agent Solicitation on the home link
   kCount,
 };
 std::string_view HaDropName(HaDrop d);
@@ -182,6 +206,8 @@ struct HaCounters {
   std::uint64_t decapsulated_udp = 0;
   std::uint64_t keepalives = 0;         // RFC 3519 4.9 echo requests answered
   std::uint64_t not_bound = 0;          // OnHomePacket with no binding
+  std::uint64_t advertisements = 0;     // Agent Advertisements sent on the home link
+  std::uint64_t solicitations = 0;      // Agent Solicitations answered
 
   std::uint64_t drop(HaDrop d) const { return drops[static_cast<std::size_t>(d)]; }
 };
@@ -250,8 +276,9 @@ class HomeAgent {
   HaResult OnUdp(Timestamp now, const UdpReceived& datagram);
   HaResult OnHomePacket(Timestamp now, ByteSpan packet);
   HaResult OnTunnelPacket(Timestamp now, ByteSpan outer_packet);
+  void OnIcmp(Timestamp now, int ifindex, ByteSpan packet);
   void OnTimeout(Timestamp now);
-  Timestamp NextTimeout() const { return bindings_.NextExpiry(); }
+  Timestamp NextTimeout() const;
 
   std::optional<Transmit> PollTransmit();
   std::optional<HaEvent> PollEvent();
@@ -290,6 +317,8 @@ class HomeAgent {
   std::optional<Ipv4Address> AssignHomeAddress(const MobileNodeSecurity& mn, Ipv4Address asked,
                                                bool& exhausted);
   void QueueIcmpTimeExceeded(ByteSpan original);
+  bool Advertising() const { return options_.home_ifindex != 0; }
+  void SendAdvertisement(Ipv4Address destination, bool unicast);
   bool SendTunnelled(const BindingRecord& r, ByteSpan packet);
 
   HomeAgentOptions options_;
@@ -306,6 +335,7 @@ class HomeAgent {
   std::deque<HaEvent> events_;
   HaCounters counters_;
   std::uint16_t next_ip_id_ = 1;
+  AdvertisementSchedule advertising_;
 };
 
 }  // namespace mipsec::mip4

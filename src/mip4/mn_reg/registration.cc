@@ -22,6 +22,7 @@ namespace mipsec::mip4 {
 namespace {
 
 constexpr Duration kMinRetransmitInterval = Duration::Seconds(1);  // RFC 5944 3.6.3
+constexpr Ipv4Address kAllMobilityAgents = Ipv4Address::FromOctets(224, 0, 0, 11);  // 2.2
 constexpr Duration kMinKeepalive = Duration::Seconds(10);          // RFC 3519 4.10
 
 Duration LifetimeDuration(std::uint16_t secs) {
@@ -342,6 +343,13 @@ void MobileNodeRegistration::SendCurrent(Timestamp now, bool retransmission) {
   t.local = {a.source, config_.source_port};
   t.remote = {a.destination, kMipPort};
   if (a.ifindex != 0) t.ifindex = a.ifindex;
+  // RFC 5944 3.6.1.1: TTL 1 to the All Mobility Agents group; RFC 3024
+  // 4.1.1 / 6: a request to a foreign agent MUST leave with TTL 255.
+  if (a.destination == kAllMobilityAgents) {
+    t.ttl = 1;
+  } else if (a.fa.has_value()) {
+    t.ttl = 255;
+  }
   t.payload = a.wire;
   transmits_.push_back(std::move(t));
   ++a.transmissions;

@@ -41,6 +41,7 @@ TEST_F(RegistrationTest, ColocatedRequestParsesWithFlagsNaiUdpAndVerifyingAuth) 
   EXPECT_EQ(t.local, (Ipv4Endpoint{Addr("192.0.2.10"), 4343}));
   EXPECT_EQ(t.remote, (Ipv4Endpoint{Addr("10.1.0.1"), kMipPort}));
   EXPECT_EQ(t.ifindex, kIf);
+  EXPECT_FALSE(t.ttl.has_value());  // unicast to the HA: the runtime's default
 
   Result<ParsedRegistrationRequest> p = ParseRegistrationRequest(t.payload);
   ASSERT_TRUE(p.ok()) << p.error().ToString();
@@ -106,6 +107,8 @@ TEST_F(RegistrationTest, ViaFaRequestHasNoDNoUdpAndCappedLifetime) {
   // RFC 5944 3.6.1.1: from the home address to the agent.
   EXPECT_EQ(t.local.address, Addr("10.1.0.5"));
   EXPECT_EQ(t.remote, (Ipv4Endpoint{Addr("192.0.2.1"), kMipPort}));
+  // RFC 3024 4.1.1: a request to a foreign agent leaves with TTL 255.
+  EXPECT_EQ(t.ttl, std::optional<std::uint8_t>(255));
   Result<ParsedRegistrationRequest> p = ParseRegistrationRequest(t.payload);
   ASSERT_TRUE(p.ok());
   EXPECT_FALSE(p->request.decapsulation_by_mn);

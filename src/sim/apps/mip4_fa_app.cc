@@ -8,6 +8,7 @@
 #include "common/ip/ipv4.h"
 #include "common/log.h"
 #include "mip4/io.h"
+#include "sim/apps/mip4_transmit.h"
 #include "sim/routing_table.h"
 
 namespace mipsec::sim {
@@ -83,7 +84,7 @@ bool Mip4FaApp::Served(int ifindex) const {
 
 void Mip4FaApp::OnUdp(Timestamp now, const UdpDelivery& d) {
   ++counters_.udp_in;
-  core_->OnUdp(now, mip4::UdpReceived{d.local, d.remote, d.ifindex, d.payload}, d.ttl);
+  core_->OnUdp(now, mip4::UdpReceived{d.local, d.remote, d.ifindex, d.payload, d.ttl});
   Drain(now);
 }
 
@@ -124,20 +125,7 @@ void Mip4FaApp::Drain(Timestamp now) {
   draining_ = true;
   while (std::optional<mip4::Transmit> t = core_->PollTransmit()) {
     ++counters_.transmits;
-    Status s = Ok{};
-    if (auto* u = std::get_if<mip4::UdpTransmit>(&*t)) {
-      UdpSendOptions o;
-      if (!u->local.address.IsAny()) o.source = u->local.address;
-      o.ifindex = u->ifindex;
-      s = node_.SendUdp(u->remote, u->local.port, u->payload, o);
-    } else {
-      auto& ipt = std::get<mip4::IpTransmit>(*t);
-      if (ipt.link_next_hop && ipt.ifindex) {
-        s = node_.SendRawOnLink(std::move(ipt.packet), *ipt.ifindex, *ipt.link_next_hop);
-      } else {
-        s = node_.SendRaw(std::move(ipt.packet), ipt.ifindex);
-      }
-    }
+    Status s = SendMip4Transmit(node_, std::move(*t));
     if (!s.ok()) {
       ++counters_.send_errors;
       MIPSEC_LOG(node_.log(), kDebug) << "mip4-fa send failed: " << s.error().ToString();

@@ -9,12 +9,12 @@
 #include "mip4/codec/agent_advertisement.h"
 #include "mip4/ha/home_agent.h"
 #include "mip4/io.h"
+#include "sim/apps/mip4_transmit.h"
 
 namespace mipsec::sim {
 namespace {
 
 constexpr std::uint8_t kProtoIpip = 4;
-constexpr std::uint8_t kIcmpRouterSolicitation = 10;
 const Ipv4Address kAllMobilityAgents = Ipv4Address::FromHostOrder(0xe000000bu);  // 224.0.0.11
 
 Mip4HaBinding Flatten(Ipv4Address home, const mip4::HaTunnel& t) {
@@ -64,8 +64,7 @@ Mip4HaApp::Mip4HaApp(Node& node, const Mip4HaAppConfig& config)
              [this](Timestamp now) {
                core_->OnTimeout(now);
                Drain(now);
-             }),
-      adv_timer_(node.sim(), [this](Timestamp now) { Advertise(now); }) {}
+             }) {}
 
 Mip4HaApp::~Mip4HaApp() {
   if (!wired_) return;  // Create failed before taking the node's port 434
@@ -88,7 +87,13 @@ Result<std::unique_ptr<Mip4HaApp>> Mip4HaApp::Create(Node& node,
   std::unique_ptr<Mip4HaApp> app(new Mip4HaApp(node, config));
   app->random_ =
       std::make_unique<DeterministicRandom>(node.sim().DeriveSeed("mip4-ha/" + node.name()));
-  MIPSEC_ASSIGN_OR_RETURN(app->core_, mip4::HomeAgent::Create(options, sas, *app->random_,
+  mip4::HomeAgentOptions o = options;
+  if (config.advertisement_interval != Duration::Zero()) {
+    o.home_ifindex = config.home_ifindex;
+    o.advertisement.max_interval = config.advertisement_interval;
+    o.advertisement.min_interval = config.advertisement_interval;
+  }
+  MIPSEC_ASSIGN_OR_RETURN(app->core_, mip4::HomeAgent::Create(std::move(o), sas, *app->random_,
                                                               node.log().Child("mip4-ha")));
   Mip4HaApp* self = app.get();
   MIPSEC_TRY(node.BindUdp({Ipv4Address::Any(), mip4::kMipPort},
@@ -101,7 +106,7 @@ Result<std::unique_ptr<Mip4HaApp>> Mip4HaApp::Create(Node& node,
   node.JoinMulticast(config.home_ifindex, kAllMobilityAgents);
   app->interceptor_ = std::make_unique<Interceptor>(*app);
   node.AddFilter(app->interceptor_.get());
-  if (config.advertisement_interval != Duration::Zero()) app->adv_timer_.Set(node.sim().now());
+  app->timer_.Set(app->core_->NextTimeout());
   return app;
 }
 
@@ -121,6 +126,7 @@ Mip4HaAppCounters Mip4HaApp::counters() const {
   c.decapsulated_ipip = k.decapsulated_ipip;
   c.decapsulated_udp = k.decapsulated_udp;
   c.bindings_expired = k.bindings_expired;
+  c.advertisements = k.advertisements;
   c.drops = 0;
   for (std::uint64_t d : k.drops) c.drops += d;
   return c;
@@ -128,7 +134,7 @@ Mip4HaAppCounters Mip4HaApp::counters() const {
 
 void Mip4HaApp::OnUdp(Timestamp now, const UdpDelivery& d) {
   ++counters_.udp_in;
-  mip4::UdpReceived rx{d.local, d.remote, d.ifindex, d.payload};
+  mip4::UdpReceived rx{d.local, d.remote, d.ifindex, d.payload, d.ttl};
   mip4::HaResult r = core_->OnUdp(now, rx);
   if (r.action == mip4::HaResult::Action::kForward) {
     ++counters_.forwarded;
@@ -148,14 +154,8 @@ void Mip4HaApp::OnTunnel(Timestamp now, const RawDelivery& d) {
 }
 
 void Mip4HaApp::OnIcmp(Timestamp now, const RawDelivery& d) {
-  // RFC 5944 2.4 / RFC 1256: answer an Agent Solicitation on the home link.
-  if (d.ifindex != config_.home_ifindex || config_.advertisement_interval == Duration::Zero())
-    return;
-  Result<ip::Ipv4Packet> pkt = ip::ParseIpv4(d.datagram);
-  if (!pkt.ok()) return;
-  Result<ip::IcmpMessage> msg = ip::ParseIcmp(pkt->payload);
-  if (!msg.ok() || msg->type != kIcmpRouterSolicitation) return;
-  Advertise(now);
+  core_->OnIcmp(now, d.ifindex, d.datagram);
+  Drain(now);
 }
 
 bool Mip4HaApp::Intercept(Bytes& packet) {
@@ -177,20 +177,7 @@ void Mip4HaApp::Drain(Timestamp now) {
   draining_ = true;
   while (std::optional<mip4::Transmit> t = core_->PollTransmit()) {
     ++counters_.transmits;
-    Status s = Ok{};
-    if (auto* u = std::get_if<mip4::UdpTransmit>(&*t)) {
-      UdpSendOptions o;
-      if (!u->local.address.IsAny()) o.source = u->local.address;
-      o.ifindex = u->ifindex;
-      s = node_.SendUdp(u->remote, u->local.port, u->payload, o);
-    } else {
-      auto& ipt = std::get<mip4::IpTransmit>(*t);
-      if (ipt.link_next_hop && ipt.ifindex) {
-        s = node_.SendRawOnLink(std::move(ipt.packet), *ipt.ifindex, *ipt.link_next_hop);
-      } else {
-        s = node_.SendRaw(std::move(ipt.packet), ipt.ifindex);
-      }
-    }
+    Status s = SendMip4Transmit(node_, std::move(*t));
     if (!s.ok()) {
       ++counters_.send_errors;
       MIPSEC_LOG(node_.log(), kDebug) << "mip4-ha send failed: " << s.error().ToString();
@@ -220,32 +207,6 @@ void Mip4HaApp::Drain(Timestamp now) {
   }
   draining_ = false;
   timer_.Set(core_->NextTimeout());
-}
-
-void Mip4HaApp::Advertise(Timestamp now) {
-  const mip4::HomeAgentOptions& o = core_->options();
-  mip4::AgentAdvertisement adv;
-  std::int64_t life_s = 3 * config_.advertisement_interval.nanos() / 1'000'000'000;
-  adv.lifetime = static_cast<std::uint16_t>(life_s < 3 ? 3 : (life_s > 9000 ? 9000 : life_s));
-  adv.routers.push_back({o.address, 0});
-  adv.mobility.sequence = adv_sequence_;
-  adv.mobility.registration_lifetime = o.max_lifetime;
-  adv.mobility.home_agent = true;
-  adv.mobility.reverse_tunnel = o.reverse_tunnel_allowed;
-  adv.prefix_lengths =
-      std::vector<std::uint8_t>{static_cast<std::uint8_t>(o.home_network.length())};
-  // RFC 5944 2.3.1: after 0xffff the sequence number continues at 256.
-  adv_sequence_ = adv_sequence_ == 0xffff ? 256 : static_cast<std::uint16_t>(adv_sequence_ + 1);
-  Result<Bytes> pkt =
-      mip4::BuildAgentAdvertisementPacket(o.address, Ipv4Address::AllSystems(), adv, ip_id_++);
-  if (pkt.ok() && node_.SendRaw(std::move(*pkt), config_.home_ifindex).ok()) {
-    ++counters_.advertisements;
-  } else {
-    ++counters_.send_errors;
-  }
-  if (config_.advertisement_interval != Duration::Zero()) {
-    adv_timer_.Set(now + config_.advertisement_interval);
-  }
 }
 
 }  // namespace mipsec::sim

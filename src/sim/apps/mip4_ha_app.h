@@ -16,11 +16,10 @@
 //   PollTransmit                   -> Node::SendUdp / SendRaw / SendRawOnLink;
 //   NextTimeout                    -> one SimTimer.
 // Every HaEvent is logged on the node's event log ("mip4-ha ...") and kept
-// (events()). The core itself sends no Agent Advertisements, so the app
-// advertises on the home link (RFC 5944 2.3: H set, the HA's address as
-// router address, prefix length of the home network) every
-// `advertisement_interval` and in answer to Agent Solicitations there, so
-// that a mobile node can tell it is at home (2.4.3).
+// (events()). ICMP on the home link goes to HomeAgent::OnIcmp: the core
+// advertises there (RFC 5944 2.3) every `advertisement_interval` (fixed, as
+// min = max interval) and answers Agent Solicitations, so that a mobile node
+// can tell it is at home (2.4.2).
 //
 // Bindings are reported through the plain Mip4HaBinding below, so that
 // users of the app need not include the HA core's headers.
@@ -95,7 +94,7 @@ struct Mip4HaAppCounters {
 struct Mip4HaAppConfig {
   // The home link's interface on the node (advertisements go there).
   int home_ifindex = 0;
-  // 0: no advertisements.
+  // 0: no advertisements; otherwise at least 1 s (AdvertisementTiming).
   Duration advertisement_interval = Duration::Seconds(1);
 };
 
@@ -128,7 +127,6 @@ class Mip4HaApp {
   // true: the interceptor keeps (drops) the datagram.
   bool Intercept(Bytes& packet);
   void Drain(Timestamp now);
-  void Advertise(Timestamp now);
 
   Node& node_;
   Mip4HaAppConfig config_;
@@ -136,12 +134,9 @@ class Mip4HaApp {
   std::unique_ptr<mip4::HomeAgent> core_;
   std::unique_ptr<Interceptor> interceptor_;
   SimTimer timer_;
-  SimTimer adv_timer_;
   std::unordered_set<Ipv4Address> bound_;
   std::vector<Mip4HaAppEvent> events_;
   Mip4HaAppCounters counters_;
-  std::uint16_t adv_sequence_ = 0;
-  std::uint16_t ip_id_ = 1;
   bool draining_ = false;
   bool wired_ = false;  // the node's handlers are ours
 };

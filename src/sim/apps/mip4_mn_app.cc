@@ -8,6 +8,7 @@
 #include "common/ip/ipv4.h"
 #include "common/log.h"
 #include "mip4/io.h"
+#include "sim/apps/mip4_transmit.h"
 #include "sim/routing_table.h"
 
 namespace mipsec::sim {
@@ -203,7 +204,7 @@ void Mip4MnApp::OnDhcp(Timestamp now, int ifindex, const dhcp::ClientEvent& ev) 
 }
 
 void Mip4MnApp::OnUdp(Timestamp now, const UdpDelivery& d) {
-  mip4::UdpReceived rx{d.local, d.remote, d.ifindex, d.payload};
+  mip4::UdpReceived rx{d.local, d.remote, d.ifindex, d.payload, d.ttl};
   if (!core_->OnUdp(now, rx).ok()) ++counters_.core_input_errors;
   Drain(now);
 }
@@ -309,35 +310,7 @@ void Mip4MnApp::Drain(Timestamp now) {
     while (std::optional<mip4::Transmit> t = core_->PollTransmit()) {
       any = true;
       ++counters_.transmits;
-      Status s = Ok{};
-      if (auto* u = std::get_if<mip4::UdpTransmit>(&*t)) {
-        UdpSendOptions o;
-        if (!u->local.address.IsAny()) o.source = u->local.address;
-        o.ifindex = u->ifindex;
-        // RFC 3024 4.2.1: a request to a foreign agent leaves with TTL 255
-        // (io.h's UdpTransmit has no TTL field; the runtime knows the
-        // request goes to an FA).
-        if (location_ == Location::kViaFa) o.ttl = 255;
-        s = node_.SendUdp(u->remote, u->local.port, u->payload, o);
-      } else {
-        auto& ipt = std::get<mip4::IpTransmit>(*t);
-        if (ipt.link_next_hop && ipt.ifindex) {
-          s = node_.SendRawOnLink(std::move(ipt.packet), *ipt.ifindex, *ipt.link_next_hop);
-        } else if (ipt.ifindex) {
-          // Bound to the interface: on-link, unless a route through it
-          // names a gateway (as SO_BINDTODEVICE would).
-          Result<ip::Ipv4Packet> p = ip::ParseIpv4(ipt.packet, {.verify_checksum = false});
-          Ipv4Address next = p.ok() ? p->header.dst : Ipv4Address::Any();
-          std::optional<Route> r = node_.routes().Lookup(next);
-          if (p.ok() && !next.IsMulticast() && !next.IsLimitedBroadcast() && r &&
-              r->ifindex == *ipt.ifindex && r->gateway) {
-            next = *r->gateway;
-          }
-          s = node_.SendRawOnLink(std::move(ipt.packet), *ipt.ifindex, next);
-        } else {
-          s = node_.SendRaw(std::move(ipt.packet));
-        }
-      }
+      Status s = SendMip4Transmit(node_, std::move(*t));
       if (!s.ok()) {
         ++counters_.send_errors;
         MIPSEC_LOG(node_.log(), kDebug) << "mip4-mn send failed: " << s.error().ToString();

@@ -1,14 +1,14 @@
-#include "mip4/fa/advertisement_schedule.h"
+#include "mip4/agent/advertisement_schedule.h"
 
 #include <algorithm>
 
 namespace mipsec::mip4 {
 
 Status ValidateAdvertisementTiming(const AdvertisementTiming& t) {
-  if (t.max_interval < Duration::Seconds(1) || t.max_interval > Duration::Seconds(1800)) {
+  if (t.max_interval < kMinAdvertInterval || t.max_interval > Duration::Seconds(1800)) {
     return Error(Errc::kInvalidArgument,
                  "advertisement max_interval " + t.max_interval.ToString() +
-                     " outside 1s..1800s (RFC 1256 4.1)");
+                     " outside 100ms..1800s (RFC 1256 4.1)");
   }
   if (t.min_interval < Duration::Zero() || t.min_interval > t.max_interval) {
     return Error(Errc::kInvalidArgument, "advertisement min_interval " +

@@ -1,7 +1,7 @@
-// AdvertisementSchedule: when a foreign agent sends Agent Advertisements on
+// AdvertisementSchedule: when a mobility agent sends Agent Advertisements on
 // one served link (RFC 5944 2.1, 2.3, 2.3.2; ICMP Router Discovery, RFC 1256
-// 4.1), and their sequence numbers. Pure timing: the ForeignAgent builds and
-// sends the messages.
+// 4.1), and their sequence numbers. Pure timing: the ForeignAgent (per served
+// link) and the HomeAgent (on the home link) build and send the messages.
 //
 //   - Periodic multicast advertisements at a uniformly random interval in
 //     [min_interval, max_interval] (RFC 1256 4.1, "slightly randomized" in
@@ -15,16 +15,16 @@
 //     the rate of multicast advertisements MUST be limited); several
 //     solicitations in that window get one advertisement. Sending it resets
 //     the periodic timer (RFC 1256 4.1). A solicitation from a unicast
-//     source is answered at once by unicast (the ForeignAgent does that; it
-//     does not touch this schedule other than taking a sequence number).
+//     source is answered at once by unicast (the agent does that; it does
+//     not touch this schedule other than taking a sequence number).
 //   - Sequence numbers 0, 1, ..., 0xffff, then 256, 257, ... (RFC 5944
 //     2.3.2), one per advertisement sent, unicast or multicast.
 //
 // Call order: Start(now) once, then OnMulticastSent() after each multicast
 // advertisement sent at a time >= NextDue(); OnSolicitation() on a
 // multicast-answered solicitation. Randomness is injected.
-#ifndef MIPSEC_MIP4_FA_ADVERTISEMENT_SCHEDULE_H_
-#define MIPSEC_MIP4_FA_ADVERTISEMENT_SCHEDULE_H_
+#ifndef MIPSEC_MIP4_AGENT_ADVERTISEMENT_SCHEDULE_H_
+#define MIPSEC_MIP4_AGENT_ADVERTISEMENT_SCHEDULE_H_
 
 #include <cstdint>
 #include <optional>
@@ -39,12 +39,15 @@ namespace mipsec::mip4 {
 inline constexpr Duration kMaxInitialAdvertInterval = Duration::Seconds(16);
 inline constexpr int kMaxInitialAdvertisements = 3;
 inline constexpr Duration kMaxResponseDelay = Duration::Seconds(2);
+// The shortest MaxAdvertisementInterval mipsec accepts.
+inline constexpr Duration kMinAdvertInterval = Duration::Millis(100);
 
 struct AdvertisementTiming {
   // RFC 1256 MaxAdvertisementInterval. RFC 1256 allows 4..1800 s; mipsec
-  // allows from 1 s, as RFC 5944 2.1 only asks for at most 1/3 of the
-  // advertisement Lifetime and Mobile IP deployments advertise every
-  // second or so for quick move detection.
+  // allows from kMinAdvertInterval, as RFC 5944 2.1 only asks for at most
+  // 1/3 of the advertisement Lifetime (whole seconds, so at least 1 s) and
+  // Mobile IP deployments advertise every second or faster for quick move
+  // detection (the daemons' configs accept the same range).
   Duration max_interval = Duration::Seconds(10);
   // RFC 1256 MinAdvertisementInterval; Zero: 0.75 * max_interval.
   Duration min_interval = Duration::Zero();
@@ -97,4 +100,4 @@ class AdvertisementSchedule {
 
 }  // namespace mipsec::mip4
 
-#endif  // MIPSEC_MIP4_FA_ADVERTISEMENT_SCHEDULE_H_
+#endif  // MIPSEC_MIP4_AGENT_ADVERTISEMENT_SCHEDULE_H_

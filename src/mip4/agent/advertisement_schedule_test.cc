@@ -1,4 +1,4 @@
-#include "mip4/fa/advertisement_schedule.h"
+#include "mip4/agent/advertisement_schedule.h"
 
 #include <gtest/gtest.h>
 
@@ -93,6 +93,10 @@ TEST(AdvertisementScheduleTest, TimingIsValidated) {
   AdvertisementTiming t;
   EXPECT_TRUE(ValidateAdvertisementTiming(t).ok());
   t.max_interval = Duration::Seconds(1801);
+  EXPECT_FALSE(ValidateAdvertisementTiming(t).ok());
+  t.max_interval = Duration::Millis(100);  // the daemons' configs allow it
+  EXPECT_TRUE(ValidateAdvertisementTiming(t).ok());
+  t.max_interval = Duration::Millis(99);
   EXPECT_FALSE(ValidateAdvertisementTiming(t).ok());
   t.max_interval = Duration::Seconds(10);
   t.min_interval = Duration::Seconds(11);
