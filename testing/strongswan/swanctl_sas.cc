@@ -94,8 +94,8 @@ Result<IkeSaInfo> ToIke(const std::string& name, const ViciSection& s) {
   ike.local_vips = ListOf(s, "local-vips");
   ike.remote_vips = ListOf(s, "remote-vips");
   if (const ViciSection* children = s.Section("child-sas")) {
-    for (const auto& [cname, csec] : children->sections) {
-      MIPSEC_ASSIGN_OR_RETURN(ChildSaInfo c, ToChild(cname, csec, where));
+    for (const ViciSection& csec : children->sections) {
+      MIPSEC_ASSIGN_OR_RETURN(ChildSaInfo c, ToChild(csec.name, csec, where));
       ike.children.push_back(std::move(c));
     }
   }
@@ -115,14 +115,14 @@ const std::vector<std::string>* ViciSection::List(std::string_view key) const {
   return it == lists.end() ? nullptr : &it->second;
 }
 
-const ViciSection* ViciSection::Section(std::string_view name) const {
-  for (const auto& [n, s] : sections) {
-    if (n == name) return &s;
+const ViciSection* ViciSection::Section(std::string_view wanted) const {
+  for (const ViciSection& s : sections) {
+    if (s.name == wanted) return &s;
   }
   return nullptr;
 }
 
-Result<std::vector<std::pair<std::string, ViciSection>>> ParseViciPretty(std::string_view text) {
+Result<std::vector<ViciSection>> ParseViciPretty(std::string_view text) {
   std::vector<std::pair<std::string, ViciSection>> top;
   // Path of open sections; element 0 is a pseudo root whose sections are the
   // top-level messages.
@@ -171,8 +171,9 @@ Result<std::vector<std::pair<std::string, ViciSection>>> ParseViciPretty(std::st
     if (line.back() == '{') {
       std::string name(Trim(line.substr(0, line.size() - 1)));
       ViciSection* parent = stack.back();
-      parent->sections.emplace_back(name, ViciSection{});
-      stack.push_back(&parent->sections.back().second);
+      parent->sections.emplace_back();
+      parent->sections.back().name = std::move(name);
+      stack.push_back(&parent->sections.back());
       continue;
     }
     return bad("neither 'key = value', a section nor a list");
@@ -185,10 +186,10 @@ Result<std::vector<std::pair<std::string, ViciSection>>> ParseViciPretty(std::st
 Result<std::vector<IkeSaInfo>> ParseListSas(std::string_view pretty_output) {
   MIPSEC_ASSIGN_OR_RETURN(auto messages, ParseViciPretty(pretty_output));
   std::vector<IkeSaInfo> out;
-  for (const auto& [msg, body] : messages) {
-    if (msg != "list-sa event") continue;
-    for (const auto& [name, sec] : body.sections) {
-      MIPSEC_ASSIGN_OR_RETURN(IkeSaInfo ike, ToIke(name, sec));
+  for (const ViciSection& body : messages) {
+    if (body.name != "list-sa event") continue;
+    for (const ViciSection& sec : body.sections) {
+      MIPSEC_ASSIGN_OR_RETURN(IkeSaInfo ike, ToIke(sec.name, sec));
       out.push_back(std::move(ike));
     }
   }

@@ -35,21 +35,25 @@ namespace mipsec::testing {
 
 // One section of a vici message: key/values, lists and named subsections,
 // in the order received.
+// (A vector of the struct itself: std::pair<std::string, ViciSection> of the
+// incomplete type is refused by libstdc++ under clang.)
 struct ViciSection {
+  std::string name;
   std::map<std::string, std::string> values;
   std::map<std::string, std::vector<std::string>> lists;
-  std::vector<std::pair<std::string, ViciSection>> sections;
+  std::vector<ViciSection> sections;
 
   // "" when absent.
   std::string Get(std::string_view key) const;
   const std::vector<std::string>* List(std::string_view key) const;
-  const ViciSection* Section(std::string_view name) const;
+  const ViciSection* Section(std::string_view wanted) const;
 };
 
 // The whole output: the top-level messages ("list-sa event", "list-sas
 // reply", ...) in order. kMalformed with the line number on unbalanced
 // braces/brackets.
-Result<std::vector<std::pair<std::string, ViciSection>>> ParseViciPretty(std::string_view text);
+// Each message is a ViciSection named after it.
+Result<std::vector<ViciSection>> ParseViciPretty(std::string_view text);
 
 struct ChildSaInfo {
   std::string name;      // child config name

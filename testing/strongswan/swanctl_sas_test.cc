@@ -200,8 +200,8 @@ TEST(SwanctlSas, GenericTreeKeepsOrderAndNesting) {
                               "  plugins = [\n    vici\n    openssl\n  ]\n}\n");
   ASSERT_TRUE(msgs.ok()) << msgs.error().ToString();
   ASSERT_EQ(msgs->size(), 1u);
-  EXPECT_EQ((*msgs)[0].first, "stats reply");
-  const ViciSection& s = (*msgs)[0].second;
+  EXPECT_EQ((*msgs)[0].name, "stats reply");
+  const ViciSection& s = (*msgs)[0];
   ASSERT_NE(s.Section("uptime"), nullptr);
   EXPECT_EQ(s.Section("uptime")->Get("running"), "5 seconds");
   ASSERT_NE(s.List("plugins"), nullptr);
