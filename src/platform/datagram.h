@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "common/bytes.h"
 #include "common/ip/address.h"
@@ -23,6 +24,8 @@ struct Datagram {
                              // (IP_PKTINFO) and the socket's port (raw: 0)
   int ifindex = 0;           // interface it arrived on
   std::uint8_t tos = 0;      // the IP header's TOS octet
+  std::uint8_t ttl = 0;      // the IP header's TTL (IP_RECVTTL, UDP sockets
+                             // opened with UdpOptions::receive_ttl); 0: unknown
 
   ByteSpan data() const { return ByteSpan(buffer.data(), length); }
 };
@@ -34,6 +37,9 @@ struct OutgoingDatagram {
   Ipv4Address source{};   // source address to use (IP_PKTINFO); must be local.
                           // Any() (the default): the routing decides.
   int ifindex = 0;        // outgoing interface (IP_PKTINFO); 0: routing
+  // IP TTL for this datagram only (an IP_TTL control message); unset: the
+  // socket's default. Raw sockets sending with IP_HDRINCL ignore it.
+  std::optional<std::uint8_t> ttl{};
 };
 
 }  // namespace mipsec::platform

@@ -100,6 +100,20 @@ struct RouteLookup {
   std::uint32_t table = kMainRouteTable;
 };
 
+// An IPv4 policy routing rule (`ip rule`, RTM_NEWRULE): packets from
+// `source`, arriving on `iif` when set, are looked up in `table`. Only
+// lookup rules (FR_ACT_TO_TBL) are modelled. A fresh namespace has three:
+// priority 0 table local, 32766 main, 32767 default (253).
+struct Rule {
+  Ipv4Prefix source{};  // FRA_SRC; 0.0.0.0/0: from all
+  std::string iif{};    // FRA_IIFNAME; "": any. The link need not exist (yet).
+  std::uint32_t table = kMainRouteTable;  // FRA_TABLE (any 32-bit id)
+  std::uint32_t priority = 0;             // FRA_PRIORITY, lower first; always sent
+
+  bool operator==(const Rule&) const = default;
+  std::string ToString() const;  // "pref 1000 from 10.0.0.5/32 iif eth1 lookup 100"
+};
+
 // --- change notifications ---
 
 struct LinkChanged {  // RTM_NEWLINK: a link appeared or its state changed
@@ -177,6 +191,16 @@ class Netlink {
   virtual Result<RouteLookup> LookupRoute(Ipv4Address destination,
                                           Ipv4Address source = Ipv4Address::Any(), int oif = 0) = 0;
 
+  // --- IPv4 policy routing rules ---
+  // Every IPv4 lookup rule, in the kernel's order (priority, then age).
+  virtual Result<std::vector<Rule>> ListRules() = 0;
+  // "ip rule add": EEXIST when an identical rule is present.
+  virtual Status AddRule(const Rule& rule) = 0;
+  // "ip rule del": deletes the first rule with this priority and table whose
+  // source and iif equal `rule`'s (an unset source or iif matches any, as
+  // the kernel does). ENOENT ("No such file or directory") when none does.
+  virtual Status DeleteRule(const Rule& rule) = 0;
+
   // --- notifications ---
   // A new, independent subscription to the NetlinkGroup bits in `groups`.
   virtual Result<std::unique_ptr<NetlinkMonitor>> Subscribe(std::uint32_t groups) = 0;
@@ -188,6 +212,14 @@ inline std::string Route::ToString() const {
   if (oif != 0) s += " dev #" + std::to_string(oif);
   if (metric != 0) s += " metric " + std::to_string(metric);
   s += " table " + std::to_string(table);
+  return s;
+}
+
+inline std::string Rule::ToString() const {
+  std::string s = "pref " + std::to_string(priority) + " from ";
+  s += source.length() == 0 ? std::string("all") : source.ToString();
+  if (!iif.empty()) s += " iif " + iif;
+  s += " lookup " + std::to_string(table);
   return s;
 }
 

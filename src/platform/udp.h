@@ -24,6 +24,7 @@ struct UdpOptions {
   bool reuse_address = false;         // SO_REUSEADDR
   bool broadcast = false;             // SO_BROADCAST
   bool receive_errors = false;        // IP_RECVERR; read them with ReadError()
+  bool receive_ttl = false;           // IP_RECVTTL: fill Datagram::ttl
   std::optional<std::uint8_t> tos{};  // IP_TOS for every datagram sent (DSCP << 2 | ECN)
 };
 

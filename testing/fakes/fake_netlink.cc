@@ -58,6 +58,10 @@ FakeNetlink::FakeNetlink() {
   local.preferred_source = a.local.address;
   routes_.push_back(local);
   AddConnectedRoute(a);  // for lo: local 127.0.0.0/8
+  // A namespace's default policy rules (`ip rule`).
+  rules_.push_back(platform::Rule{Ipv4Prefix(), "", kLocalRouteTable, 0});
+  rules_.push_back(platform::Rule{Ipv4Prefix(), "", kMainRouteTable, 32766});
+  rules_.push_back(platform::Rule{Ipv4Prefix(), "", 253, 32767});  // RT_TABLE_DEFAULT
 }
 
 FakeNetlink::~FakeNetlink() {
@@ -381,6 +385,37 @@ Status FakeNetlink::DeleteRoute(const Route& in) {
   Route gone = *it;
   routes_.erase(it);
   Emit(platform::kRouteEvents, platform::RouteChanged{true, gone});
+  return Ok{};
+}
+
+// --- policy rules ---
+
+Result<std::vector<platform::Rule>> FakeNetlink::ListRules() { return rules_; }
+
+Status FakeNetlink::AddRule(const platform::Rule& rule) {
+  const std::string what = "RTM_NEWRULE " + rule.ToString();
+  if (rule.iif.size() >= IFNAMSIZ) {
+    return Error(Errc::kInvalidArgument, "rule iif name too long: " + rule.iif);
+  }
+  if (std::find(rules_.begin(), rules_.end(), rule) != rules_.end()) {
+    return KernelError(what, EEXIST);
+  }
+  // After every rule of the same or a lower priority, as the kernel inserts.
+  auto at = std::find_if(rules_.begin(), rules_.end(),
+                         [&](const platform::Rule& r) { return r.priority > rule.priority; });
+  rules_.insert(at, rule);
+  return Ok{};
+}
+
+Status FakeNetlink::DeleteRule(const platform::Rule& rule) {
+  const std::string what = "RTM_DELRULE " + rule.ToString();
+  auto it = std::find_if(rules_.begin(), rules_.end(), [&](const platform::Rule& r) {
+    return r.priority == rule.priority && r.table == rule.table &&
+           (rule.source.length() == 0 || r.source == rule.source) &&
+           (rule.iif.empty() || r.iif == rule.iif);
+  });
+  if (it == rules_.end()) return KernelError(what, ENOENT);
+  rules_.erase(it);
   return Ok{};
 }
 

@@ -22,7 +22,12 @@
 //     EHOSTUNREACH, no route ENETUNREACH; the source is the route's prefsrc
 //     or the link's address on the gateway's (else the destination's)
 //     prefix, else its first address.
-// Not modelled: broadcast routes, multipath, rules, other tables' lookups.
+//   - policy rules: the namespace's three defaults (0 local, 32766 main,
+//     32767 default), EEXIST for an identical rule, deletion as the
+//     kernel's (unset source/iif match any), ENOENT when nothing matches;
+//     kept in priority order, but LookupRoute does not consult them.
+// Not modelled: broadcast routes, multipath, rules in lookups, other
+// tables' lookups.
 //
 // Every change notifies the subscribed monitors (their ReadyFd turns
 // readable), in the order the kernel sends them. The test plays the world
@@ -76,6 +81,10 @@ class FakeNetlink final : public platform::Netlink {
                                             Ipv4Address source = Ipv4Address::Any(),
                                             int oif = 0) override;
 
+  Result<std::vector<platform::Rule>> ListRules() override;
+  Status AddRule(const platform::Rule& rule) override;
+  Status DeleteRule(const platform::Rule& rule) override;
+
   Result<std::unique_ptr<platform::NetlinkMonitor>> Subscribe(std::uint32_t groups) override;
 
   // --- the world's side ---
@@ -109,6 +118,7 @@ class FakeNetlink final : public platform::Netlink {
   std::map<int, Link> links_;
   std::vector<platform::AddressInfo> addresses_;
   std::vector<platform::Route> routes_;
+  std::vector<platform::Rule> rules_;  // in priority order, then age
   int next_ifindex_ = 2;
   std::vector<FakeNetlinkMonitor*> monitors_;
 };

@@ -271,6 +271,37 @@ void RunNetlinkContract(platform::Netlink& nl) {
   EXPECT_EQ(nl.ListLinks()->size(), 1u);
   ExpectKernelError(nl.DeleteLink(a), "No such device");
   ExpectKernelError(nl.DeleteLink(lo), "Operation not supported");
+
+  // --- policy rules ---
+  using platform::Rule;
+  auto rules = nl.ListRules();
+  ASSERT_TRUE(rules.ok()) << rules.error().ToString();
+  const std::vector<Rule> defaults = {Rule{Ipv4Prefix(), "", platform::kLocalRouteTable, 0},
+                                      Rule{Ipv4Prefix(), "", platform::kMainRouteTable, 32766},
+                                      Rule{Ipv4Prefix(), "", 253, 32767}};
+  EXPECT_EQ(*rules, defaults);
+  // A visitor's rule (an FA intercepting reverse-tunnelled traffic): the
+  // interface need not exist, the table may be above 255.
+  const Rule visitor{Pfx("192.0.2.10/32"), "mct9", 1000, 1100};
+  const Rule other{Pfx("10.0.0.0/8"), "", 200, 1050};
+  ASSERT_TRUE(nl.AddRule(visitor).ok());
+  ASSERT_TRUE(nl.AddRule(other).ok());
+  ExpectKernelError(nl.AddRule(visitor), "File exists");
+  rules = nl.ListRules();
+  ASSERT_TRUE(rules.ok());
+  ASSERT_EQ(rules->size(), 5u);
+  EXPECT_EQ((*rules)[1], other);    // priority order
+  EXPECT_EQ((*rules)[2], visitor);
+  // Deletion matches priority and table exactly; the source must agree.
+  ExpectKernelError(nl.DeleteRule(Rule{Pfx("192.0.2.11/32"), "mct9", 1000, 1100}),
+                    "No such file or directory");
+  ExpectKernelError(nl.DeleteRule(Rule{Pfx("192.0.2.10/32"), "mct9", 1001, 1100}),
+                    "No such file or directory");
+  ASSERT_TRUE(nl.DeleteRule(visitor).ok());
+  ExpectKernelError(nl.DeleteRule(visitor), "No such file or directory");
+  // An unset source and iif match any, as `ip rule del pref 1050 table 200`.
+  ASSERT_TRUE(nl.DeleteRule(Rule{Ipv4Prefix(), "", 200, 1050}).ok());
+  EXPECT_EQ(*nl.ListRules(), defaults);
 }
 
 }  // namespace mipsec::testing

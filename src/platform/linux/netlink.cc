@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
@@ -45,6 +46,12 @@ std::string MessageName(int type) {
       return "RTM_DELROUTE";
     case RTM_GETROUTE:
       return "RTM_GETROUTE";
+    case RTM_NEWRULE:
+      return "RTM_NEWRULE";
+    case RTM_DELRULE:
+      return "RTM_DELRULE";
+    case RTM_GETRULE:
+      return "RTM_GETRULE";
     default:
       return "netlink message " + std::to_string(type);
   }
@@ -165,6 +172,23 @@ std::optional<Route> ParseRoute(const nlmsghdr* nlh) {
   r.preferred_source = AttrIpv4(a[RTA_PREFSRC]).value_or(Ipv4Address::Any());
   r.type = FromRtnType(rtm->rtm_type);
   r.protocol = rtm->rtm_protocol;
+  return r;
+}
+
+// An IPv4 lookup rule; nullopt for other families and actions.
+std::optional<Rule> ParseRule(const nlmsghdr* nlh) {
+  if (!PayloadHolds(nlh, sizeof(fib_rule_hdr))) return std::nullopt;
+  const auto* frh = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(nlh));
+  if (frh->family != AF_INET || frh->action != FR_ACT_TO_TBL) return std::nullopt;
+  AttrTable a = ParseAttrs(nlh, sizeof(fib_rule_hdr));
+  auto source = Ipv4Prefix::FromAddressAndLength(
+      AttrIpv4(a[FRA_SRC]).value_or(Ipv4Address::Any()), frh->src_len);
+  if (!source.ok()) return std::nullopt;
+  Rule r;
+  r.source = *source;
+  r.iif = AttrString(a[FRA_IIFNAME]);
+  r.table = AttrU32(a[FRA_TABLE]).value_or(frh->table);
+  r.priority = AttrU32(a[FRA_PRIORITY]).value_or(0);
   return r;
 }
 
@@ -615,6 +639,50 @@ Result<RouteLookup> LinuxNetlink::LookupRoute(Ipv4Address destination, Ipv4Addre
   r.table = answer->table;
   return r;
 }
+
+// --- policy rules ---
+
+Result<std::vector<Rule>> LinuxNetlink::ListRules() {
+  RequestBuffer b;
+  nlmsghdr* nlh = b.Header(RTM_GETRULE, NLM_F_DUMP);
+  auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
+  frh->family = AF_INET;
+  std::vector<Rule> out;
+  MIPSEC_TRY(Transact(
+      b.bytes, "RTM_GETRULE dump",
+      [&](const nlmsghdr* m) {
+        if (m->nlmsg_type != RTM_NEWRULE) return;
+        if (auto r = ParseRule(m)) out.push_back(std::move(*r));
+      },
+      [&] { out.clear(); }));
+  return out;
+}
+
+Status LinuxNetlink::RuleRequest(int type, int flags, const Rule& rule) {
+  if (rule.iif.size() >= IFNAMSIZ) {
+    return Error(Errc::kInvalidArgument, "rule iif name too long: " + rule.iif);
+  }
+  RequestBuffer b;
+  nlmsghdr* nlh = b.Header(static_cast<std::uint16_t>(type), static_cast<std::uint16_t>(flags));
+  auto* frh = static_cast<fib_rule_hdr*>(mnl_nlmsg_put_extra_header(nlh, sizeof(fib_rule_hdr)));
+  frh->family = AF_INET;
+  frh->action = FR_ACT_TO_TBL;
+  frh->src_len = static_cast<std::uint8_t>(rule.source.length());
+  frh->table = static_cast<std::uint8_t>(rule.table < 256 ? rule.table : RT_TABLE_UNSPEC);
+  mnl_attr_put_u32(nlh, FRA_TABLE, rule.table);
+  mnl_attr_put_u32(nlh, FRA_PRIORITY, rule.priority);
+  if (rule.source.length() > 0) {
+    mnl_attr_put_u32(nlh, FRA_SRC, NetworkOrder(rule.source.address()));
+  }
+  if (!rule.iif.empty()) mnl_attr_put_strz(nlh, FRA_IIFNAME, rule.iif.c_str());
+  return Transact(b.bytes, MessageName(type) + " " + rule.ToString(), [](const nlmsghdr*) {});
+}
+
+Status LinuxNetlink::AddRule(const Rule& rule) {
+  return RuleRequest(RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, rule);
+}
+
+Status LinuxNetlink::DeleteRule(const Rule& rule) { return RuleRequest(RTM_DELRULE, 0, rule); }
 
 // --- notifications ---
 

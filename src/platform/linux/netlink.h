@@ -53,6 +53,10 @@ class LinuxNetlink final : public Netlink {
   Result<RouteLookup> LookupRoute(Ipv4Address destination, Ipv4Address source = Ipv4Address::Any(),
                                   int oif = 0) override;
 
+  Result<std::vector<Rule>> ListRules() override;
+  Status AddRule(const Rule& rule) override;
+  Status DeleteRule(const Rule& rule) override;
+
   Result<std::unique_ptr<NetlinkMonitor>> Subscribe(std::uint32_t groups) override;
 
  private:
@@ -65,6 +69,7 @@ class LinuxNetlink final : public Netlink {
   Status Transact(void* buf, const std::string& what, const MessageFn& on_message,
                   const std::function<void()>& on_restart = nullptr);
   Status RouteRequest(int type, int flags, const Route& route);
+  Status RuleRequest(int type, int flags, const Rule& rule);
   Status AddressRequest(int type, int flags, int ifindex, InterfaceAddress address);
   Result<LinkInfo> GetLinkRequest(int ifindex, std::string_view name);
 

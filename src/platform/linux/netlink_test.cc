@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "platform/linux/epoll_event_loop.h"
@@ -142,6 +143,64 @@ TEST(LinuxNetlink, RoutesInAnotherTableAndLookupWithSourceAndOif) {
     look = nl->LookupRoute(Ip("8.8.8.8"), Ip("10.3.0.1"), a);
     ASSERT_TRUE(look.ok()) << look.error().ToString();
     EXPECT_EQ(look->oif, a);
+  });
+  EXPECT_TRUE(child);
+}
+
+// What `ip rule show` prints in the calling thread's namespace.
+std::string IpRuleShow() {
+  std::string out;
+  FILE* p = popen("ip -4 rule show 2>&1", "r");
+  if (p == nullptr) return out;
+  char buf[256];
+  while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  pclose(p);
+  return out;
+}
+
+TEST(LinuxNetlink, PolicyRulesSteerLookupsAndAgreeWithIproute2) {
+  MIPSEC_REQUIRE_ROOT();
+  ::testing::AssertionResult child = RunInNewNetns([] {
+    auto nl = OpenNetlink();
+    ASSERT_NE(nl, nullptr);
+    ASSERT_TRUE(nl->CreateVethPair("ru0", "ru1").ok());
+    int a = nl->GetLinkByName("ru0")->ifindex;
+    ASSERT_TRUE(nl->AddAddress(a, Ifa("10.3.0.1/24")).ok());
+    ASSERT_TRUE(nl->SetLinkUp(a, true).ok());
+    ASSERT_TRUE(nl->SetLinkUp(nl->GetLinkByName("ru1")->ifindex, true).ok());
+    Route d;
+    d.destination = Ipv4Prefix();
+    d.gateway = Ip("10.3.0.254");
+    d.table = 1000;
+    ASSERT_TRUE(nl->AddRoute(d).ok());
+    // No default route in main: nothing reaches 8.8.8.8 yet.
+    EXPECT_FALSE(nl->LookupRoute(Ip("8.8.8.8"), Ip("10.3.0.1")).ok());
+
+    const Rule from{Pfx("10.3.0.1/32"), "", 1000, 500};
+    const Rule with_iif{Pfx("192.0.2.10/32"), "ru0", 1000, 501};
+    ASSERT_TRUE(nl->AddRule(from).ok());
+    ASSERT_TRUE(nl->AddRule(with_iif).ok());
+    auto look = nl->LookupRoute(Ip("8.8.8.8"), Ip("10.3.0.1"));
+    ASSERT_TRUE(look.ok()) << look.error().ToString();
+    // Only table 1000 has a route there (the kernel reports the table as
+    // main unless asked with RTM_F_LOOKUP_TABLE).
+    EXPECT_EQ(look->gateway, Ip("10.3.0.254"));
+    EXPECT_EQ(look->oif, a);
+
+    std::string shown = IpRuleShow();
+    EXPECT_NE(shown.find("500:\tfrom 10.3.0.1 lookup 1000"), std::string::npos) << shown;
+    EXPECT_NE(shown.find("501:\tfrom 192.0.2.10 iif ru0 lookup 1000"), std::string::npos)
+        << shown;
+    auto rules = nl->ListRules();
+    ASSERT_TRUE(rules.ok());
+    ASSERT_EQ(rules->size(), 5u);
+    EXPECT_EQ((*rules)[1], from);
+    EXPECT_EQ((*rules)[2], with_iif);
+
+    ASSERT_TRUE(nl->DeleteRule(from).ok());
+    ASSERT_TRUE(nl->DeleteRule(with_iif).ok());
+    EXPECT_FALSE(nl->LookupRoute(Ip("8.8.8.8"), Ip("10.3.0.1")).ok());
+    EXPECT_EQ(IpRuleShow().find("lookup 1000"), std::string::npos);
   });
   EXPECT_TRUE(child);
 }

@@ -17,8 +17,10 @@ namespace mipsec::platform::linux_io {
 namespace {
 
 constexpr std::size_t kMaxBatch = 64;
-// Room for IP_PKTINFO and IP_TOS control messages.
-constexpr std::size_t kCmsgSpace = CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(int));
+// Room for IP_PKTINFO, IP_TOS and IP_TTL control messages.
+constexpr std::size_t kCmsgSpace = CMSG_SPACE(sizeof(in_pktinfo)) + 2 * CMSG_SPACE(sizeof(int));
+// Room for the IP_PKTINFO and IP_TTL control messages of one sent datagram.
+constexpr std::size_t kSendCmsgSpace = CMSG_SPACE(sizeof(in_pktinfo)) + CMSG_SPACE(sizeof(int));
 
 }  // namespace
 
@@ -82,6 +84,7 @@ Result<std::size_t> RecvBatch(int fd, std::span<Datagram> batch, std::uint16_t l
     d.local = Ipv4Endpoint{Ipv4Address::Any(), local_port};
     d.ifindex = 0;
     d.tos = 0;
+    d.ttl = 0;
     for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr;
          c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
       if (c->cmsg_level != IPPROTO_IP) continue;
@@ -95,6 +98,10 @@ Result<std::size_t> RecvBatch(int fd, std::span<Datagram> batch, std::uint16_t l
         std::uint8_t tos;
         std::memcpy(&tos, CMSG_DATA(c), 1);
         d.tos = tos;
+      } else if (c->cmsg_type == IP_TTL) {
+        int ttl;  // IP_RECVTTL delivers an int
+        std::memcpy(&ttl, CMSG_DATA(c), sizeof ttl);
+        d.ttl = static_cast<std::uint8_t>(ttl);
       }
     }
   }
@@ -109,7 +116,7 @@ Result<std::size_t> SendBatch(int fd, std::span<const OutgoingDatagram> batch,
     mmsghdr msgs[kMaxBatch];
     iovec iovs[kMaxBatch];
     sockaddr_in names[kMaxBatch];
-    alignas(cmsghdr) unsigned char control[kMaxBatch][CMSG_SPACE(sizeof(in_pktinfo))];
+    alignas(cmsghdr) unsigned char control[kMaxBatch][kSendCmsgSpace];
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       const OutgoingDatagram& d = chunk[i];
       names[i] = ToSockaddr(d.remote);
@@ -119,11 +126,14 @@ Result<std::size_t> SendBatch(int fd, std::span<const OutgoingDatagram> batch,
       msgs[i].msg_hdr.msg_namelen = sizeof names[i];
       msgs[i].msg_hdr.msg_iov = &iovs[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
-      if (!d.source.IsAny() || d.ifindex != 0) {
-        std::memset(control[i], 0, sizeof control[i]);
-        msgs[i].msg_hdr.msg_control = control[i];
-        msgs[i].msg_hdr.msg_controllen = sizeof control[i];
-        cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+      const bool pktinfo = !d.source.IsAny() || d.ifindex != 0;
+      if (!pktinfo && !d.ttl) continue;
+      std::memset(control[i], 0, sizeof control[i]);
+      msgs[i].msg_hdr.msg_control = control[i];
+      msgs[i].msg_hdr.msg_controllen = (pktinfo ? CMSG_SPACE(sizeof(in_pktinfo)) : 0) +
+                                       (d.ttl ? CMSG_SPACE(sizeof(int)) : 0);
+      cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+      if (pktinfo) {
         c->cmsg_level = IPPROTO_IP;
         c->cmsg_type = IP_PKTINFO;
         c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
@@ -131,6 +141,14 @@ Result<std::size_t> SendBatch(int fd, std::span<const OutgoingDatagram> batch,
         info.ipi_ifindex = d.ifindex;
         info.ipi_spec_dst.s_addr = htonl(d.source.ToHostOrder());  // source address to use
         std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        c = CMSG_NXTHDR(&msgs[i].msg_hdr, c);
+      }
+      if (d.ttl) {
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_TTL;  // this datagram only (ip_cmsg_send)
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        int ttl = *d.ttl;
+        std::memcpy(CMSG_DATA(c), &ttl, sizeof ttl);
       }
     }
     int sent = sendmmsg(fd, msgs, static_cast<unsigned>(chunk.size()), MSG_DONTWAIT);

@@ -33,8 +33,9 @@ Status BindToDevice(int fd, std::string_view device);
 Result<std::size_t> RecvBatch(int fd, std::span<Datagram> batch, std::uint16_t local_port,
                               std::string_view what);
 // sendmmsg of `batch` with an IP_PKTINFO control message for every datagram
-// that sets a source or an ifindex. Stops at EAGAIN. An error on the first
-// datagram of the batch is returned as an Error.
+// that sets a source or an ifindex, and an IP_TTL one for each that sets
+// ttl. Stops at EAGAIN. An error on the first datagram of the batch is
+// returned as an Error.
 Result<std::size_t> SendBatch(int fd, std::span<const OutgoingDatagram> batch,
                               std::string_view what);
 

@@ -25,6 +25,9 @@ Result<std::unique_ptr<LinuxUdpSocket>> LinuxUdpSocket::Open(const UdpOptions& o
   if (o.receive_errors) {
     MIPSEC_TRY(linux_io::SetIntOption(s, IPPROTO_IP, IP_RECVERR, 1, "setsockopt(IP_RECVERR)"));
   }
+  if (o.receive_ttl) {
+    MIPSEC_TRY(linux_io::SetIntOption(s, IPPROTO_IP, IP_RECVTTL, 1, "setsockopt(IP_RECVTTL)"));
+  }
   if (o.tos) {
     MIPSEC_TRY(linux_io::SetIntOption(s, IPPROTO_IP, IP_TOS, *o.tos, "setsockopt(IP_TOS)"));
   }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -275,6 +276,57 @@ TEST(LinuxUdpSocket, ReadableInTheEventLoop) {
     ASSERT_TRUE((*loop)->RunOnce(Duration::Millis(20)).ok());
   EXPECT_EQ(got, std::vector<std::string>{"ping"});
   ASSERT_TRUE((*loop)->UnregisterFd(b->fd()).ok());
+}
+
+TEST(LinuxUdpSocket, PerDatagramTtlIsSentAndReceived) {
+  auto a = OpenOrDie(Ipv4Endpoint{kLo1, 0});
+  UdpOptions ro;
+  ro.bind = Ipv4Endpoint{kLo1, 0};
+  ro.receive_ttl = true;
+  auto b = OpenOrDie(ro);
+  // A batch mixing a per-datagram TTL, the default, and a TTL with a source
+  // address (IP_PKTINFO and IP_TTL control messages together).
+  OutgoingDatagram out[3] = {
+      {AsBytes("one"), b->local()},
+      {AsBytes("two"), b->local()},
+      {AsBytes("three"), b->local()},
+  };
+  out[0].ttl = 1;
+  out[2].ttl = 255;
+  out[2].source = kLo2;
+  auto sent = a->SendBatch(out);
+  ASSERT_TRUE(sent.ok()) << sent.error().ToString();
+  ASSERT_EQ(*sent, 3u);
+  std::array<std::uint8_t, 64> buf{};
+  Datagram d{buf};
+  ASSERT_TRUE(RecvWait(*b, d));
+  EXPECT_EQ(Str(d), "one");
+  EXPECT_EQ(d.ttl, 1);
+  ASSERT_TRUE(RecvWait(*b, d));
+  EXPECT_EQ(Str(d), "two");
+  int default_ttl = 64;  // the namespace's net.ipv4.ip_default_ttl
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_default_ttl", "r")) {
+    if (std::fscanf(f, "%d", &default_ttl) != 1) default_ttl = 64;
+    std::fclose(f);
+  }
+  EXPECT_EQ(d.ttl, default_ttl);
+  ASSERT_TRUE(RecvWait(*b, d));
+  EXPECT_EQ(Str(d), "three");
+  EXPECT_EQ(d.ttl, 255);
+  EXPECT_EQ(d.remote.address, kLo2);
+}
+
+TEST(LinuxUdpSocket, TtlIsZeroWithoutReceiveTtl) {
+  auto a = OpenOrDie(Ipv4Endpoint{kLo1, 0});
+  auto b = OpenOrDie(Ipv4Endpoint{kLo1, 0});
+  OutgoingDatagram out{AsBytes("x"), b->local()};
+  out.ttl = 7;
+  ASSERT_TRUE(a->Send(out).ok());
+  std::array<std::uint8_t, 16> buf{};
+  Datagram d{buf};
+  d.ttl = 99;
+  ASSERT_TRUE(RecvWait(*b, d));
+  EXPECT_EQ(d.ttl, 0);
 }
 
 }  // namespace
