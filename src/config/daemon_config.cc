@@ -309,11 +309,12 @@ Status ParseAdvertisementTiming(const Ctx& c, const toml::table& t, const std::s
     lifetime =
         Duration::Seconds(std::min<std::int64_t>(9000, (ns + 999'999'999) / 1'000'000'000));
   }
-  if (lifetime < interval) {
+  // RFC 5944 2.1: the interval SHOULD be no longer than 1/3 of the Lifetime.
+  if (lifetime < interval * 3) {
     return c.L.Err(life ? *t.get("advertisement_lifetime") : static_cast<const toml::node&>(t),
                    path + ".advertisement_lifetime",
-                   lifetime.ToString() + " is shorter than advertisement_interval " +
-                       interval.ToString());
+                   lifetime.ToString() + " is shorter than three advertisement intervals (" +
+                       interval.ToString() + " each; RFC 5944 2.1)");
   }
   return Ok{};
 }

@@ -138,8 +138,8 @@ TEST(HaConfigTest, HomeLinkAdvertisements) {
             "ha.toml:5: home_agent.advertisement_interval: 50.000ms is outside 100ms..1800s "
             "(0s: no advertisements)");
   EXPECT_EQ(HaError(HaWith("advertisement_interval = \"10s\"\nadvertisement_lifetime = \"5s\"\n")),
-            "ha.toml:6: home_agent.advertisement_lifetime: 5.000s is shorter than "
-            "advertisement_interval 10.000s");
+            "ha.toml:6: home_agent.advertisement_lifetime: 5.000s is shorter than three "
+            "advertisement intervals (10.000s each; RFC 5944 2.1)");
 }
 
 TEST(HaConfigTest, ErrorsNameFileLineKeyAndReason) {
@@ -307,8 +307,8 @@ TEST(FaConfigTest, Errors) {
             "RFC 3519 UDP tunnelling)");
   EXPECT_EQ(FaError(std::string("[foreign_agent]\nadvertisement_interval = \"5s\"\n"
                                 "advertisement_lifetime = \"2s\"\n") + kMinimalFa),
-            "fa.toml:3: foreign_agent.advertisement_lifetime: 2.000s is shorter than "
-            "advertisement_interval 5.000s");
+            "fa.toml:3: foreign_agent.advertisement_lifetime: 2.000s is shorter than three "
+            "advertisement intervals (5.000s each; RFC 5944 2.1)");
   EXPECT_EQ(FaError(std::string("[foreign_agent]\npending_timeout = \"2m\"\n") + kMinimalFa),
             "fa.toml:2: foreign_agent.pending_timeout: 120.000s is outside 1s..60s");
   EXPECT_EQ(FaError("[[interface]]\nname = \"eth1\"\naddress = \"10.20.0.1\"\n"

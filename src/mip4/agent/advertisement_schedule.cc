@@ -1,8 +1,25 @@
 #include "mip4/agent/advertisement_schedule.h"
 
 #include <algorithm>
+#include <string>
 
 namespace mipsec::mip4 {
+
+std::uint16_t MinAdvertisementLifetime(const AdvertisementTiming& t) {
+  const std::int64_t s = (3 * t.max_interval.nanos() + 999'999'999) / 1'000'000'000;
+  return static_cast<std::uint16_t>(std::clamp<std::int64_t>(s, 1, 9000));
+}
+
+Status ValidateAdvertisementLifetime(const AdvertisementTiming& t, std::uint16_t lifetime) {
+  const std::uint16_t min = MinAdvertisementLifetime(t);
+  if (lifetime < min || lifetime > 9000) {
+    return Error(Errc::kInvalidArgument,
+                 "advertisement_lifetime " + std::to_string(lifetime) + " s: must be " +
+                     std::to_string(min) + "..9000 s, at least three advertisement intervals " +
+                     "(RFC 5944 2.1, RFC 1256 4.1)");
+  }
+  return Ok{};
+}
 
 Status ValidateAdvertisementTiming(const AdvertisementTiming& t) {
   if (t.max_interval < kMinAdvertInterval || t.max_interval > Duration::Seconds(1800)) {

@@ -57,7 +57,15 @@ struct AdvertisementTiming {
   Duration min_multicast_gap = Duration::Seconds(1);
 };
 
-// kInvalidArgument naming the field: max_interval outside [1 s, 1800 s],
+// The shortest ICMP Lifetime (whole seconds) for advertisements sent every
+// max_interval: RFC 5944 2.1, the interval SHOULD be no longer than 1/3 of
+// the Lifetime (three may be missed). Also the default Lifetime (RFC 1256
+// 4.1: 3 * MaxAdvertisementInterval), capped at 9000 s.
+std::uint16_t MinAdvertisementLifetime(const AdvertisementTiming& t);
+// kInvalidArgument unless MinAdvertisementLifetime(t) <= lifetime <= 9000.
+Status ValidateAdvertisementLifetime(const AdvertisementTiming& t, std::uint16_t lifetime);
+
+// kInvalidArgument naming the field: max_interval outside [100 ms, 1800 s],
 // min_interval above max_interval, a negative delay or gap.
 Status ValidateAdvertisementTiming(const AdvertisementTiming& t);
 

@@ -137,12 +137,8 @@ Status ForeignAgent::ValidateOptions(const ForeignAgentOptions& o) {
     }
   }
   MIPSEC_TRY(ValidateAdvertisementTiming(o.advertisement));
-  const std::int64_t min_lifetime = 3 * ((o.advertisement.max_interval.nanos() + 999'999'999) /
-                                         1'000'000'000);
-  if (o.advertisement_lifetime != 0 &&
-      (o.advertisement_lifetime < min_lifetime || o.advertisement_lifetime > 9000)) {
-    return bad("advertisement_lifetime must be 3 * max_interval (" +
-               std::to_string(min_lifetime) + " s) to 9000 s (RFC 5944 2.1, RFC 1256 4.1)");
+  if (o.advertisement_lifetime != 0) {
+    MIPSEC_TRY(ValidateAdvertisementLifetime(o.advertisement, o.advertisement_lifetime));
   }
   if (o.max_registration_lifetime == 0) return bad("max_registration_lifetime must be positive");
   if (o.reverse_tunnel_mandatory && !o.reverse_tunnelling) {
@@ -165,10 +161,7 @@ Result<std::unique_ptr<ForeignAgent>> ForeignAgent::Create(ForeignAgentOptions o
                                                             Logger logger) {
   MIPSEC_TRY(ValidateOptions(options));
   if (options.advertisement_lifetime == 0) {
-    // RFC 1256 4.1 default AdvertisementLifetime: 3 * MaxAdvertisementInterval.
-    const std::int64_t s = 3 * ((options.advertisement.max_interval.nanos() + 999'999'999) /
-                                1'000'000'000);
-    options.advertisement_lifetime = static_cast<std::uint16_t>(std::min<std::int64_t>(s, 9000));
+    options.advertisement_lifetime = MinAdvertisementLifetime(options.advertisement);
   }
   return std::unique_ptr<ForeignAgent>(
       new ForeignAgent(std::move(options), sas, rng, std::move(logger)));

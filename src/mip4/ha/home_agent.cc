@@ -109,11 +109,8 @@ Status HomeAgent::ValidateOptions(const HomeAgentOptions& o) {
   if (o.home_ifindex < 0) return bad("home_ifindex: must not be negative");
   if (o.home_ifindex != 0) {
     MIPSEC_TRY(ValidateAdvertisementTiming(o.advertisement));
-    if (o.advertisement_lifetime != 0 &&
-        (Duration::Seconds(o.advertisement_lifetime) < o.advertisement.max_interval ||
-         o.advertisement_lifetime > 9000)) {
-      return bad("advertisement_lifetime: must be at least max_interval and at most 9000 s "
-                 "(RFC 1256 4.1)");
+    if (o.advertisement_lifetime != 0) {
+      MIPSEC_TRY(ValidateAdvertisementLifetime(o.advertisement, o.advertisement_lifetime));
     }
   }
   return Ok{};
@@ -133,9 +130,7 @@ HomeAgent::HomeAgent(HomeAgentOptions options, SaDatabase& sas, RandomSource& rn
       bindings_(options_.expected_bindings),
       advertising_(options_.advertisement) {
   if (options_.advertisement_lifetime == 0) {
-    const std::int64_t s =
-        3 * ((options_.advertisement.max_interval.nanos() + 999'999'999) / 1'000'000'000);
-    options_.advertisement_lifetime = static_cast<std::uint16_t>(std::min<std::int64_t>(s, 9000));
+    options_.advertisement_lifetime = MinAdvertisementLifetime(options_.advertisement);
   }
 }
 

@@ -161,8 +161,8 @@ struct HomeAgentOptions {
   // virtual home network, whose mobile nodes are always away, 2.3).
   int home_ifindex = 0;
   AdvertisementTiming advertisement;
-  // ICMP Lifetime of the advertisements, seconds; 0: 3 * max_interval
-  // (RFC 5944 2.1 / RFC 1256 AdvertisementLifetime), at most 9000.
+  // ICMP Lifetime of the advertisements, seconds; 0: the least allowed,
+  // MinAdvertisementLifetime (3 * max_interval rounded up, RFC 5944 2.1).
   std::uint16_t advertisement_lifetime = 0;
 };
 
