@@ -14,6 +14,15 @@ using Handler = std::function<int()>;
 // `mipsec demo`: the main job, the RFC 5266 enterprise walk.
 Handler AddDemo(CLI::App& app);
 
+// `mipsec ha`: the Mobile IPv4 home agent daemon (src/platform/linux/mip4/ha_daemon.h).
+Handler AddHa(CLI::App& app);
+
+// `mipsec fa`: the Mobile IPv4 foreign agent daemon (src/platform/linux/mip4/fa_daemon.h).
+Handler AddFa(CLI::App& app);
+
+// `mipsec bench reg`: the registration load generator (src/platform/linux/mip4/reg_load.h).
+Handler AddBench(CLI::App& app);
+
 }  // namespace mipsec::cli
 
 #endif  // MIPSEC_CLI_COMMANDS_H_

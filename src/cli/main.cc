@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
 
   std::map<std::string, mipsec::cli::Handler> handlers;
   handlers["demo"] = mipsec::cli::AddDemo(app);
+  handlers["ha"] = mipsec::cli::AddHa(app);
+  handlers["fa"] = mipsec::cli::AddFa(app);
+  handlers["bench"] = mipsec::cli::AddBench(app);
 
   CLI11_PARSE(app, argc, argv);
   for (CLI::App* sub : app.get_subcommands()) {

@@ -1,0 +1,401 @@
+// The real `mipsec fa` binary in network namespaces, with the mobile node and
+// the home agent played by this test over real sockets (the HA: the codec
+// and security modules, mip4/fa/fa_test_util.h's responder):
+//
+//   mn  eth0 10.20.0.2/24 + home 192.0.2.10/32
+//    |
+//   fa  vis0 10.20.0.1/24 (served link)      fa: `mipsec fa` (router)
+//   fa  net0 198.51.100.1/24 (care-of address)
+//    |
+//   ha  eth0 198.51.100.2/24
+//
+// Checks: advertisements on the visited link at the configured interval,
+// TTL 1, to 224.0.0.1, with the care-of address and R T F; a solicitation is
+// answered; a Registration Request (T, TTL 255) is relayed from the care-of
+// address to the HA with FA-HA authentication; the HA's reply reaches the MN
+// and the visitor's /32 route and reverse-tunnel rule appear; a datagram the
+// MN sends from its home address is reverse tunnelled (IP-in-IP, care-of ->
+// HA); an IP-in-IP datagram from the HA is delivered to the MN on-link;
+// SIGTERM: exit 0, counters logged, route and rule gone.
+#include <gtest/gtest.h>
+#include <net/if.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ip/ipv4.h"
+#include "common/ip/udp.h"
+#include "mip4/codec/agent_advertisement.h"
+#include "mip4/codec/agent_solicitation.h"
+#include "mip4/codec/registration_reply.h"
+#include "mip4/fa/fa_test_util.h"
+#include "platform/linux/mip4/agent_io.h"
+#include "platform/linux/raw_socket.h"
+#include "platform/linux/udp_socket.h"
+#include "testing/netns/require_root.h"
+#include "testing/netns/topology.h"
+
+namespace mipsec::mip4d {
+namespace {
+
+using mip4::fa_test::A;
+using mip4::fa_test::MnRequest;
+using mip4::fa_test::TestHomeAgent;
+using mipsec::testing::Child;
+using mipsec::testing::Topology;
+
+constexpr std::uint16_t kMnPort = 49152;
+constexpr std::uint8_t kFaHaKeyFill = 0x77;  // fa_test_util's FA-HA SPI is 0x300 = 768
+const Ipv4Address kMn = A("10.20.0.2");
+const Ipv4Address kFa = A("10.20.0.1");
+const Ipv4Address kCoa = A("198.51.100.1");
+const Ipv4Address kHa = A("198.51.100.2");
+const Ipv4Address kHome = A("192.0.2.10");
+const Ipv4Address kCn = A("203.0.113.9");
+
+constexpr char kTopology[] = R"(
+  ns fa router
+  ns mn
+  ns ha
+  link mn:eth0 10.20.0.2/24  fa:vis0 10.20.0.1/24
+  link fa:net0 198.51.100.1/24  ha:eth0 198.51.100.2/24
+  addr mn:eth0 192.0.2.10/32
+  route mn default via 10.20.0.1
+)";
+
+std::string FaConfig() {
+  std::string key(32, '7');  // 16 bytes of 0x77
+  return "[foreign_agent]\n"
+         "advertisement_interval = \"1s\"\n"
+         "max_lifetime = \"10m\"\n"
+         "[[interface]]\n"
+         "name = \"vis0\"\n"
+         "address = \"10.20.0.1/24\"\n"
+         "care_of_addresses = [\"198.51.100.1\"]\n"
+         "[[ha_peer]]\n"
+         "address = \"198.51.100.2\"\n"
+         "spi = 768\n"
+         "key = \"" + key + "\"\n";
+}
+
+// Polls `fn` (which returns true when done) every 10 ms for up to `ms`.
+template <typename Fn>
+bool WaitFor(int ms, Fn fn) {
+  for (int waited = 0; waited <= ms; waited += 10) {
+    if (fn()) return true;
+    usleep(10'000);
+  }
+  return false;
+}
+
+Timestamp MonoNow() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Timestamp::FromNanos(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec);
+}
+
+struct Received {
+  Bytes data;
+  Ipv4Address src, dst;
+  std::uint16_t src_port = 0;
+  int ifindex = 0;
+  std::uint8_t ttl = 0;
+  Timestamp at;
+};
+
+// Every datagram waiting on a raw socket.
+std::vector<Received> DrainRaw(platform::LinuxRawSocket& s) {
+  std::vector<Received> out;
+  RecvBuffers rx(16);
+  for (;;) {
+    Result<std::size_t> n = s.RecvBatch(rx.slots());
+    if (!n.ok() || *n == 0) return out;
+    for (std::size_t i = 0; i < *n; ++i) {
+      const platform::Datagram& d = rx.slots()[i];
+      Received r;
+      r.data.assign(d.data().begin(), d.data().end());
+      r.src = d.remote.address;
+      r.dst = d.local.address;
+      r.ifindex = d.ifindex;
+      r.ttl = d.length > 8 ? d.data()[8] : 0;
+      r.at = MonoNow();
+      out.push_back(std::move(r));
+    }
+  }
+}
+
+class FaDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MIPSEC_REQUIRE_NETNS();
+    auto topo = Topology::Create(kTopology);
+    ASSERT_TRUE(topo.ok()) << topo.error().ToString();
+    topo_ = std::move(topo).value();
+    config_path_ = "/tmp/mipsec-fa-test-" + std::to_string(getpid()) + ".toml";
+    std::ofstream(config_path_) << FaConfig();
+
+    // The MN's sockets: ICMP (advertisements) and UDP on its home address.
+    ASSERT_TRUE(topo_->RunIn("mn", [&] {
+                       platform::RawSocketOptions ro;
+                       ro.protocol = platform::kIpProtoIcmp;
+                       ro.icmp_types = {9};
+                       auto icmp = platform::LinuxRawSocket::Open(ro);
+                       ASSERT_TRUE(icmp.ok()) << icmp.error().ToString();
+                       mn_icmp_ = std::move(icmp).value();
+                       platform::RawSocketOptions so;
+                       so.protocol = platform::kIpProtoIcmp;
+                       so.icmp_types = {10};
+                       auto sol = platform::LinuxRawSocket::Open(so);
+                       ASSERT_TRUE(sol.ok()) << sol.error().ToString();
+                       mn_sender_ = std::move(sol).value();
+                       platform::UdpOptions uo;
+                       uo.bind = Ipv4Endpoint{kHome, kMnPort};
+                       auto udp = platform::LinuxUdpSocket::Open(uo);
+                       ASSERT_TRUE(udp.ok()) << udp.error().ToString();
+                       mn_udp_ = std::move(udp).value();
+                     }).ok());
+    // The HA's sockets: UDP 434 and IP-in-IP.
+    ASSERT_TRUE(topo_->RunIn("ha", [&] {
+                       platform::UdpOptions uo;
+                       uo.bind = Ipv4Endpoint{kHa, 434};
+                       auto udp = platform::LinuxUdpSocket::Open(uo);
+                       ASSERT_TRUE(udp.ok()) << udp.error().ToString();
+                       ha_udp_ = std::move(udp).value();
+                       platform::RawSocketOptions ro;
+                       ro.protocol = platform::kIpProtoIpip;
+                       auto ipip = platform::LinuxRawSocket::Open(ro);
+                       ASSERT_TRUE(ipip.ok()) << ipip.error().ToString();
+                       ha_ipip_ = std::move(ipip).value();
+                     }).ok());
+  }
+
+  void TearDown() override {
+    if (!config_path_.empty()) unlink(config_path_.c_str());
+  }
+
+  Child* StartFa() {
+    auto c = topo_->Spawn("fa", {MIPSEC_BINARY, "fa", "--config", config_path_, "--log-level",
+                                 "debug"});
+    EXPECT_TRUE(c.ok()) << c.error().ToString();
+    return c.ok() ? *c : nullptr;
+  }
+
+  std::string InFa(const std::vector<std::string>& argv) {
+    auto r = topo_->Exec("fa", argv);
+    if (!r.ok()) return "exec failed: " + r.error().ToString();
+    return r->out + r->err;
+  }
+
+  // One UDP datagram waiting on `s` within `ms`.
+  static std::optional<Received> RecvUdp(platform::LinuxUdpSocket& s, int ms) {
+    std::optional<Received> got;
+    RecvBuffers rx(1);
+    WaitFor(ms, [&] {
+      Result<std::size_t> n = s.RecvBatch(rx.slots());
+      if (!n.ok() || *n == 0) return false;
+      const platform::Datagram& d = rx.slots()[0];
+      Received r;
+      r.data.assign(d.data().begin(), d.data().end());
+      r.src = d.remote.address;
+      r.dst = d.local.address;
+      r.src_port = d.remote.port;
+      got = std::move(r);
+      return true;
+    });
+    return got;
+  }
+
+  std::unique_ptr<Topology> topo_;
+  std::string config_path_;
+  std::unique_ptr<platform::LinuxRawSocket> mn_icmp_, mn_sender_, ha_ipip_;
+  std::unique_ptr<platform::LinuxUdpSocket> mn_udp_, ha_udp_;
+};
+
+TEST_F(FaDaemonTest, AdvertisesRelaysRegistrationTunnelsBothWaysAndCleansUp) {
+  Child* fa = StartFa();
+  ASSERT_NE(fa, nullptr);
+
+  // --- advertisements: every ~1 s (RFC 1256: between 0.75 and 1 interval),
+  // TTL 1, to 224.0.0.1, from the FA's address, CoA and R T F set.
+  std::vector<Received> adverts;
+  WaitFor(3500, [&] {
+    for (Received& r : DrainRaw(*mn_icmp_)) adverts.push_back(std::move(r));
+    return adverts.size() >= 3;
+  });
+  ASSERT_GE(adverts.size(), 3u) << fa->Stderr();
+  for (std::size_t i = 0; i < adverts.size(); ++i) {
+    const Received& r = adverts[i];
+    EXPECT_EQ(r.ttl, 1) << i;
+    EXPECT_EQ(r.dst, Ipv4Address::AllSystems()) << i;
+    EXPECT_EQ(r.src, kFa) << i;
+    auto ip = ip::ParseIpv4(r.data);
+    ASSERT_TRUE(ip.ok()) << ip.error().ToString();
+    auto adv = mip4::ParseAgentAdvertisement(ip->payload);
+    ASSERT_TRUE(adv.ok()) << adv.error().ToString();
+    const mip4::MobilityAgentExtension& m = adv->advertisement.mobility;
+    EXPECT_EQ(m.care_of_addresses, std::vector<Ipv4Address>{kCoa});
+    EXPECT_TRUE(m.foreign_agent);
+    EXPECT_TRUE(m.registration_required);
+    EXPECT_TRUE(m.reverse_tunnel);
+    EXPECT_FALSE(m.udp_tunnel);  // not behind a NAT
+    EXPECT_EQ(m.registration_lifetime, 600);
+    EXPECT_EQ(adv->advertisement.lifetime, 3);  // three intervals (default)
+    if (i > 0) {
+      const std::int64_t gap = (r.at - adverts[i - 1].at).millis();
+      EXPECT_GE(gap, 650) << i;
+      EXPECT_LE(gap, 1250) << i;
+    }
+  }
+
+  // --- a solicitation (RFC 5944 2.2, to 224.0.0.11, TTL 1) is answered with
+  // an advertisement to the soliciting address.
+  auto sol = mip4::BuildAgentSolicitationPacket(kMn, Ipv4Address::AllMobilityAgents());
+  ASSERT_TRUE(sol.ok());
+  int mn_if = 0;
+  ASSERT_TRUE(topo_->RunIn("mn", [&] { mn_if = static_cast<int>(if_nametoindex("eth0")); }).ok());
+  ASSERT_TRUE(mn_sender_->SendIpPacket(*sol, mn_if).ok());
+  bool answered = WaitFor(1500, [&] {
+    for (const Received& r : DrainRaw(*mn_icmp_)) {
+      if (r.dst == kMn && r.ttl == 1) return true;
+    }
+    return false;
+  });
+  EXPECT_TRUE(answered) << fa->Stderr();
+
+  // --- registration through the FA (T: RFC 3024 4.1.1 sends it with TTL 255).
+  MnRequest req;
+  req.fixed.home_address = kHome;
+  req.fixed.home_agent = kHa;
+  req.fixed.care_of_address = kCoa;
+  req.fixed.reverse_tunnel = true;
+  req.fixed.lifetime = 300;
+  const Bytes request = req.Build();
+  platform::OutgoingDatagram out;
+  out.payload = request;
+  out.remote = Ipv4Endpoint{kFa, 434};
+  out.ttl = 255;
+  ASSERT_TRUE(mn_udp_->Send(out).ok());
+
+  std::optional<Received> relayed = RecvUdp(*ha_udp_, 2000);
+  ASSERT_TRUE(relayed.has_value()) << fa->Stderr();
+  EXPECT_EQ(relayed->src, kCoa);       // from the care-of address ...
+  EXPECT_EQ(relayed->src_port, 434);    // ... port 434 (RFC 5944 3.7.2)
+  TestHomeAgent ha;
+  ha.fa_ha_key = kFaHaKeyFill;
+  TestHomeAgent::Checked checked = ha.Check(relayed->data);
+  ASSERT_TRUE(checked.ok) << checked.why;
+  EXPECT_TRUE(checked.had_fa_ha);  // FA-HA authentication appended (3.5.4)
+  EXPECT_EQ(checked.request.request.home_address, kHome);
+
+  // The visitor is pending: its home address is routed on the visited link
+  // (installed before the relayed request left).
+  EXPECT_NE(InFa({"ip", "-4", "route", "show", "192.0.2.10"}).find("dev vis0"),
+            std::string::npos);
+
+  TestHomeAgent::ReplySpec spec;
+  spec.home_agent = kHa;
+  const Bytes reply = ha.Reply(checked.request, spec);
+  platform::OutgoingDatagram back;
+  back.payload = reply;
+  back.remote = Ipv4Endpoint{kCoa, 434};
+  ASSERT_TRUE(ha_udp_->Send(back).ok());
+
+  std::optional<Received> at_mn = RecvUdp(*mn_udp_, 2000);
+  ASSERT_TRUE(at_mn.has_value()) << fa->Stderr();
+  auto parsed = mip4::ParseRegistrationReply(at_mn->data);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->reply.code, 0);
+  EXPECT_EQ(parsed->reply.home_address, kHome);
+  EXPECT_EQ(at_mn->src_port, 434);
+
+  // Active with T: route and rule.
+  bool installed = WaitFor(1000, [&] {
+    return InFa({"ip", "-4", "rule", "show"}).find("from 192.0.2.10 iif vis0 lookup 434") !=
+           std::string::npos;
+  });
+  EXPECT_TRUE(installed) << InFa({"ip", "-4", "rule", "show"}) << fa->Stderr();
+  EXPECT_NE(InFa({"ip", "-4", "route", "show", "192.0.2.10"}).find("dev vis0"),
+            std::string::npos);
+
+  // --- reverse tunnel (RFC 3024 5.1): the MN's datagram from its home
+  // address reaches the HA inside IP-in-IP from the care-of address.
+  std::optional<Received> tunnelled;
+  for (int attempt = 0; attempt < 5 && !tunnelled; ++attempt) {
+    const Bytes payload = {'r', 'e', 'v'};
+    platform::OutgoingDatagram to_cn;
+    to_cn.payload = payload;
+    to_cn.remote = Ipv4Endpoint{kCn, 9};
+    ASSERT_TRUE(mn_udp_->Send(to_cn).ok());
+    WaitFor(400, [&] {
+      for (Received& r : DrainRaw(*ha_ipip_)) {
+        if (r.src == kCoa) tunnelled = std::move(r);
+      }
+      return tunnelled.has_value();
+    });
+  }
+  ASSERT_TRUE(tunnelled.has_value()) << fa->Stderr();
+  auto outer = ip::ParseIpv4(tunnelled->data);
+  ASSERT_TRUE(outer.ok());
+  EXPECT_EQ(outer->header.protocol, 4);
+  EXPECT_EQ(outer->header.dst, kHa);
+  auto inner = ip::ParseIpv4Udp(outer->payload);
+  ASSERT_TRUE(inner.ok()) << inner.error().ToString();
+  EXPECT_EQ(inner->ip.src, kHome);
+  EXPECT_EQ(inner->ip.dst, kCn);
+  // One forwarding hop: the MN's default TTL (64) less one.
+  EXPECT_EQ(inner->ip.ttl, 63);
+
+  // --- HA -> FA tunnel (RFC 5944 4.2.2): decapsulated and delivered on-link.
+  ip::Ipv4Header ih;
+  ih.src = kCn;
+  ih.dst = kHome;
+  ih.ttl = 60;
+  const Bytes hello = {'f', 'w', 'd'};
+  auto inner_pkt = ip::BuildIpv4Udp(ih, 7, kMnPort, hello);
+  ASSERT_TRUE(inner_pkt.ok());
+  platform::OutgoingDatagram enc;
+  enc.payload = *inner_pkt;
+  enc.remote = Ipv4Endpoint{kCoa, 0};
+  ASSERT_TRUE(ha_ipip_->Send(enc).ok());
+  std::optional<Received> delivered = RecvUdp(*mn_udp_, 2000);
+  ASSERT_TRUE(delivered.has_value()) << fa->Stderr();
+  EXPECT_EQ(delivered->data, hello);
+  EXPECT_EQ(delivered->src, kCn);
+
+  // --- SIGUSR1 logs the counters while running.
+  ASSERT_EQ(kill(fa->pid(), SIGUSR1), 0);
+  EXPECT_TRUE(WaitFor(2000, [&] {
+    return fa->Stderr().find("counters: requests 1 relayed 1") != std::string::npos;
+  })) << fa->Stderr();
+  EXPECT_TRUE(fa->Running());
+
+  // --- SIGTERM: clean exit, counters, and nothing left behind.
+  testing::ExecResult end = fa->Stop(Duration::Seconds(5));
+  EXPECT_TRUE(end.Success()) << end.Describe() << "\n" << end.err;
+  EXPECT_NE(end.err.find("counters: requests 1 relayed 1, replies 1 relayed 1"), std::string::npos)
+      << end.err;
+  EXPECT_NE(end.err.find("visitor active"), std::string::npos) << end.err;
+  EXPECT_EQ(InFa({"ip", "-4", "rule", "show"}).find("lookup 434"), std::string::npos);
+  EXPECT_EQ(InFa({"ip", "-4", "route", "show", "192.0.2.10"}), "");
+  EXPECT_EQ(InFa({"ip", "-4", "route", "show", "table", "434"}), "");
+}
+
+TEST_F(FaDaemonTest, UnknownInterfaceFailsBeforeOpeningAnything) {
+  std::ofstream(config_path_) << "[[interface]]\nname = \"nosuch0\"\naddress = \"10.20.0.1/24\"\n"
+                                 "care_of_addresses = [\"198.51.100.1\"]\n";
+  auto r = topo_->Exec("fa", {MIPSEC_BINARY, "fa", "--config", config_path_},
+                       Duration::Seconds(10));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->exit_code, 1) << r->Describe();
+  EXPECT_NE(r->err.find("interface[0].name: no link named nosuch0"), std::string::npos) << r->err;
+  // No TUN was created.
+  EXPECT_EQ(InFa({"ip", "-o", "link", "show", "type", "tun"}), "");
+}
+
+}  // namespace
+}  // namespace mipsec::mip4d

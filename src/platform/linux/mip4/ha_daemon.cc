@@ -1,0 +1,454 @@
+#include "platform/linux/mip4/ha_daemon.h"
+
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <utility>
+#include <variant>
+
+#include "common/ip/ipv4.h"
+#include "platform/linux/mip4/sa_config.h"
+#include "platform/linux/sys_error.h"
+
+namespace mipsec::mip4d {
+namespace {
+
+constexpr std::size_t kTunMtu = 1500;
+constexpr std::size_t kTunBufferSize = 65535;
+
+std::string_view CauseName(mip4::HaEvent::Cause c) {
+  switch (c) {
+    case mip4::HaEvent::Cause::kRegistration:
+      return "registration";
+    case mip4::HaEvent::Cause::kDeregistration:
+      return "deregistration";
+    case mip4::HaEvent::Cause::kExpiry:
+      return "expiry";
+    case mip4::HaEvent::Cause::kKeepalive:
+      return "keepalive";
+  }
+  return "?";
+}
+
+std::string_view EncapsulationName(mip4::TunnelEncapsulation e) {
+  switch (e) {
+    case mip4::TunnelEncapsulation::kNone:
+      return "fa";
+    case mip4::TunnelEncapsulation::kIpInIp:
+      return "ipip";
+    case mip4::TunnelEncapsulation::kUdp:
+      return "udp";
+  }
+  return "?";
+}
+
+Result<std::string> ReadSysctl(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) return Error(Errc::kSystem, "cannot read " + path);
+  std::string v;
+  f >> v;
+  return v;
+}
+
+// CLOCK_REALTIME minus CLOCK_MONOTONIC, sampled now, as a mapping of the
+// loop's monotonic `now` to the time of day (RFC 5944 5.7 timestamps).
+mip4::WallClockMapping SampleWallClock(Timestamp monotonic_now) {
+  timespec rt{};
+  clock_gettime(CLOCK_REALTIME, &rt);
+  return mip4::WallClockMapping{
+      monotonic_now, static_cast<std::int64_t>(rt.tv_sec) * 1'000'000'000 + rt.tv_nsec};
+}
+
+platform::Route HostRoute(Ipv4Address home, int tun_ifindex) {
+  platform::Route r;
+  r.destination = Ipv4Prefix::Host(home);
+  r.oif = tun_ifindex;
+  return r;
+}
+
+}  // namespace
+
+HaDaemon::HaDaemon(const config::HaConfig& config, const HaDaemonOptions& options, LogSink* sink)
+    : config_(config),
+      options_(options),
+      log_(sink, "ha", config.log_level),
+      rx_(options.receive_batch == 0 ? 1 : options.receive_batch, kTunBufferSize),
+      tun_buffer_(kTunBufferSize),
+      adv_interval_(options.advertisement_interval.value_or(config.advertisement_interval)) {}
+
+Result<std::unique_ptr<HaDaemon>> HaDaemon::Create(const config::HaConfig& config,
+                                                   const HaDaemonOptions& options,
+                                                   LogSink* sink) {
+  std::unique_ptr<HaDaemon> d(new HaDaemon(config, options, sink));
+  Status st = d->Init();
+  if (!st.ok()) return st.error();  // the destructor undoes what Init did
+  return d;
+}
+
+Status HaDaemon::Init() {
+  // The core's options first: nothing is opened for a config it refuses.
+  MIPSEC_TRY(mip4::HomeAgent::ValidateOptions(HomeAgentOptionsFromConfig(config_, {})));
+
+  MIPSEC_ASSIGN_OR_RETURN(loop_, platform::EpollEventLoop::Create());
+  // Signals first (blocked from here on and read from a signalfd), so that a
+  // SIGTERM during start-up still goes through the clean shutdown.
+  MIPSEC_TRY(loop_->HandleSignal(SIGINT, [this](int) {
+    MIPSEC_LOG(log_, kInfo) << "SIGINT: shutting down";
+    loop_->Stop();
+  }));
+  MIPSEC_TRY(loop_->HandleSignal(SIGTERM, [this](int) {
+    MIPSEC_LOG(log_, kInfo) << "SIGTERM: shutting down";
+    loop_->Stop();
+  }));
+  MIPSEC_TRY(loop_->HandleSignal(SIGUSR1, [this](int) {
+    MIPSEC_LOG(log_, kNotice) << "counters: " << CountersLine();
+  }));
+  MIPSEC_ASSIGN_OR_RETURN(netlink_, platform::LinuxNetlink::Open());
+  auto home = netlink_->GetLinkByName(config_.interface);
+  if (!home.ok()) {
+    return Error(home.error().code(),
+                 "home interface " + config_.interface + ": " + home.error().detail());
+  }
+  home_ifindex_ = home->ifindex;
+
+  AgentSocketOptions so;
+  so.port = config_.port;
+  so.udp_buffer_bytes = options_.udp_buffer_bytes;
+  so.open_ipip = true;
+  so.open_icmp = adv_interval_ > Duration::Zero();
+  MIPSEC_ASSIGN_OR_RETURN(sockets_, OpenAgentSockets(so));
+  if (sockets_.icmp) {
+    // RFC 5944 2.4 / RFC 1256: solicitations go to 224.0.0.2 (all routers)
+    // or 224.0.0.11 (all mobility agents, 3.6.1.1 style).
+    MIPSEC_TRY(sockets_.icmp->JoinMulticast(Ipv4Address::FromOctets(224, 0, 0, 2), home_ifindex_));
+    MIPSEC_TRY(sockets_.icmp->JoinMulticast(Ipv4Address::AllMobilityAgents(), home_ifindex_));
+  }
+
+  auto tun = platform::LinuxTunDevice::Create(options_.tun_name);
+  if (!tun.ok()) return Error(tun.error().code(), "tun device: " + tun.error().detail());
+  tun_ = std::move(tun).value();
+  MIPSEC_TRY(netlink_->SetMtu(tun_->ifindex(), kTunMtu));
+  MIPSEC_TRY(netlink_->SetLinkUp(tun_->ifindex(), true));
+
+  // Decapsulated datagrams come out of the TUN with a home address as
+  // source: no reverse-path filtering there.
+  MIPSEC_TRY(WriteSysctl("/proc/sys/net/ipv4/conf/" + tun_->name() + "/rp_filter", "0", false));
+  // RFC 5944 4.6: the HA answers ARP for away mobile nodes on the home link
+  // (proxy ARP for every address routed via the TUN).
+  MIPSEC_TRY(
+      WriteSysctl("/proc/sys/net/ipv4/conf/" + config_.interface + "/proxy_arp", "1", true));
+  // Answer at once rather than after a random delay of up to 0.8 s (the
+  // default proxy_delay): interception starts with the binding.
+  MIPSEC_TRY(
+      WriteSysctl("/proc/sys/net/ipv4/neigh/" + config_.interface + "/proxy_delay", "0", true));
+  auto forwarding = ReadSysctl("/proc/sys/net/ipv4/ip_forward");
+  if (!forwarding.ok() || *forwarding != "1") {
+    MIPSEC_LOG(log_, kWarning)
+        << "net.ipv4.ip_forward is not 1: decapsulated traffic from mobile nodes and traffic "
+           "for them from other networks will not be forwarded (sysctl -w "
+           "net.ipv4.ip_forward=1)";
+  }
+  auto all_rp = ReadSysctl("/proc/sys/net/ipv4/conf/all/rp_filter");
+  if (all_rp.ok() && *all_rp != "0") {
+    MIPSEC_LOG(log_, kInfo) << "net.ipv4.conf.all.rp_filter=" << *all_rp
+                            << ": reverse-tunnelled datagrams still pass (the /32 route to "
+                               "each bound home address points at "
+                            << tun_->name() << ")";
+  }
+
+  MIPSEC_TRY(AddHaMobileNodeSas(config_, sas_));
+  const Timestamp now = loop_->Now();
+  mip4::HomeAgentOptions core_options = HomeAgentOptionsFromConfig(config_, SampleWallClock(now));
+  if (adv_interval_ > Duration::Zero()) {
+    // RFC 5944 2.3: advertisements on the home link, timed by the core.
+    core_options.home_ifindex = home_ifindex_;
+    core_options.advertisement.max_interval = adv_interval_;
+    core_options.advertisement_lifetime =
+        options_.advertisement_interval
+            ? 0  // three of the overriding intervals
+            : static_cast<std::uint16_t>(config_.advertisement_lifetime.seconds());
+  }
+  MIPSEC_ASSIGN_OR_RETURN(core_, mip4::HomeAgent::Create(std::move(core_options), sas_, random_,
+                                                         log_.Child("core")));
+  MIPSEC_TRY(AddHaPeerSas(config_, *core_));
+
+  // File descriptors and timers.
+  auto reg = [this](int fd, std::function<void()> f) -> Status {
+    MIPSEC_TRY(loop_->RegisterFd(fd, platform::kReadable, [f](std::uint32_t) { f(); }));
+    registered_fds_.push_back(fd);
+    return Ok{};
+  };
+  MIPSEC_TRY(reg(sockets_.udp->fd(), [this] { OnUdpReadable(); }));
+  MIPSEC_TRY(reg(sockets_.ipip->fd(), [this] { OnTunnelReadable(); }));
+  MIPSEC_TRY(reg(tun_->fd(), [this] { OnTunReadable(); }));
+  if (sockets_.icmp) MIPSEC_TRY(reg(sockets_.icmp->fd(), [this] { OnIcmpReadable(); }));
+  timer_ = loop_->CreateTimer([this](Timestamp t) {
+    core_->OnTimeout(t);
+    Drain(t);
+  });
+  loop_->SetDeadline(timer_, core_->NextTimeout());
+
+  if (config_.trusted_subnets.empty()) {
+    MIPSEC_LOG(log_, kWarning)
+        << "NO trusted_subnets configured: as RFC 5265 4.3 requires of an i-HA, every "
+           "Registration Request will be dropped silently. Set [home_agent] trusted_subnets "
+           "to the internal networks mobile nodes register from.";
+  }
+  std::string trusted;
+  for (const Ipv4Prefix& p : config_.trusted_subnets) trusted += " " + p.ToString();
+  MIPSEC_LOG(log_, kInfo) << "home agent " << config_.address.ToString() << " for "
+                          << config_.home_network.ToString() << " on " << config_.interface
+                          << ", udp port " << sockets_.udp->local().port << ", tun "
+                          << tun_->name() << ", " << config_.mobile_nodes.size()
+                          << " mobile nodes, " << config_.fa_peers.size()
+                          << " FA peers, trusted:" << (trusted.empty() ? " none" : trusted);
+  return Ok{};
+}
+
+HaDaemon::~HaDaemon() {
+  RemoveAllRoutes();
+  if (loop_) {
+    for (int fd : registered_fds_) (void)loop_->UnregisterFd(fd);
+    if (timer_ != platform::EventLoop::kNoTimer) loop_->DestroyTimer(timer_);
+  }
+  RestoreSysctls();
+}
+
+Status HaDaemon::WriteSysctl(const std::string& path, const std::string& value, bool remember) {
+  if (remember) {
+    auto old = ReadSysctl(path);
+    if (!old.ok()) return Error(Errc::kSystem, "sysctl " + path + ": cannot read it");
+    if (*old == value) return Ok{};
+    saved_sysctls_.emplace_back(path, *old);
+  }
+  std::ofstream f(path);
+  f << value;
+  f.close();
+  if (!f.good()) {
+    if (remember) saved_sysctls_.pop_back();
+    return Error(Errc::kSystem, "sysctl " + path + " = " + value + ": cannot write it");
+  }
+  return Ok{};
+}
+
+void HaDaemon::RestoreSysctls() {
+  for (auto it = saved_sysctls_.rbegin(); it != saved_sysctls_.rend(); ++it) {
+    std::ofstream f(it->first);
+    f << it->second;
+  }
+  saved_sysctls_.clear();
+}
+
+Status HaDaemon::Run() {
+  Drain(loop_->Now());
+  Status st = loop_->Run();
+  RemoveAllRoutes();
+  MIPSEC_LOG(log_, kNotice) << "counters at exit: " << CountersLine();
+  return st;
+}
+
+void HaDaemon::OnUdpReadable() {
+  for (std::size_t round = 0; round < options_.batches_per_wakeup; ++round) {
+    auto n = sockets_.udp->RecvBatch(rx_.slots());
+    if (!n.ok()) {
+      ++sockets_.counters.receive_errors;
+      MIPSEC_LOG(log_, kWarning) << n.error().ToString();
+      return;
+    }
+    if (*n == 0) return;
+    const Timestamp now = loop_->Now();
+    for (std::size_t i = 0; i < *n; ++i) {
+      const platform::Datagram& d = rx_.slots()[i];
+      ++sockets_.counters.udp_received;
+      if (d.truncated) {
+        ++sockets_.counters.udp_truncated;
+        continue;
+      }
+      mip4::HaResult r = core_->OnUdp(now, ToUdpReceived(d));
+      if (r.action == mip4::HaResult::Action::kForward) Forward(std::move(r.forward));
+    }
+    Drain(now);
+    if (*n < rx_.slots().size()) return;
+  }
+}
+
+void HaDaemon::OnTunnelReadable() {
+  for (std::size_t round = 0; round < options_.batches_per_wakeup; ++round) {
+    auto n = sockets_.ipip->RecvBatch(rx_.slots());
+    if (!n.ok()) {
+      ++sockets_.counters.receive_errors;
+      MIPSEC_LOG(log_, kWarning) << n.error().ToString();
+      return;
+    }
+    if (*n == 0) return;
+    const Timestamp now = loop_->Now();
+    for (std::size_t i = 0; i < *n; ++i) {
+      const platform::Datagram& d = rx_.slots()[i];
+      ++sockets_.counters.raw_received;
+      ++counters_.tunnel_in;
+      if (d.truncated) continue;
+      mip4::HaResult r = core_->OnTunnelPacket(now, d.data());
+      if (r.action == mip4::HaResult::Action::kForward) Forward(std::move(r.forward));
+    }
+    Drain(now);
+    if (*n < rx_.slots().size()) return;
+  }
+}
+
+void HaDaemon::OnTunReadable() {
+  for (std::size_t i = 0; i < options_.batches_per_wakeup * 4; ++i) {
+    platform::PacketBuf buf{MutableByteSpan(tun_buffer_.data(), tun_buffer_.size()), 0};
+    auto n = tun_->ReadBatch(std::span<platform::PacketBuf>(&buf, 1), 0);
+    if (!n.ok()) {
+      ++sockets_.counters.receive_errors;
+      MIPSEC_LOG(log_, kWarning) << "tun read: " << n.error().ToString();
+      return;
+    }
+    if (*n == 0) return;
+    ++counters_.tun_in;
+    const Timestamp now = loop_->Now();
+    mip4::HaResult r = core_->OnHomePacket(now, buf.Packet(0));
+    if (r.action == mip4::HaResult::Action::kNotBound) ++counters_.not_bound;
+    Drain(now);
+  }
+}
+
+void HaDaemon::OnIcmpReadable() {
+  const Timestamp now = loop_->Now();
+  for (;;) {
+    auto n = sockets_.icmp->RecvBatch(rx_.slots());
+    if (!n.ok() || *n == 0) break;
+    for (std::size_t i = 0; i < *n; ++i) {
+      const platform::Datagram& d = rx_.slots()[i];
+      ++sockets_.counters.raw_received;
+      // Agent Solicitations on the home link (the core checks the link).
+      core_->OnIcmp(now, d.ifindex, d.data());
+    }
+  }
+  Drain(now);
+}
+
+void HaDaemon::Forward(Bytes&& packet) {
+  platform::PacketBuf buf{MutableByteSpan(packet.data(), packet.size()), packet.size()};
+  auto n = tun_->WriteBatch(std::span<const platform::PacketBuf>(&buf, 1), 0);
+  if (n.ok() && *n == 1) {
+    ++counters_.forwarded;
+  } else {
+    ++counters_.tun_write_errors;
+    if (!n.ok()) {
+      MIPSEC_LOG(log_, kDebug) << "tun write: " << n.error().ToString();
+    }
+  }
+}
+
+void HaDaemon::Drain(Timestamp now) {
+  while (std::optional<mip4::Transmit> t = core_->PollTransmit()) tx_.Add(std::move(*t));
+  if (tx_.size() > 0) {
+    Status st = tx_.Flush(sockets_);
+    if (!st.ok()) {
+      MIPSEC_LOG(log_, kDebug) << "send: " << st.error().ToString();
+    }
+  }
+  while (std::optional<mip4::HaEvent> e = core_->PollEvent()) HandleEvent(*e);
+  (void)now;
+  loop_->SetDeadline(timer_, core_->NextTimeout());
+}
+
+void HaDaemon::HandleEvent(const mip4::HaEvent& e) {
+  ++counters_.events;
+  if (e.kind == mip4::HaEvent::Kind::kBindingRemoved) {
+    RemoveRoute(e.home_address);
+  } else {
+    AddRoute(e.home_address);
+  }
+  // At registration rates the line is the dearest part: build it only when
+  // it will be written.
+  if (!log_.Enabled(LogLevel::kInfo)) return;
+  std::ostringstream line;
+  switch (e.kind) {
+    case mip4::HaEvent::Kind::kBindingAdded:
+      line << "binding added ";
+      break;
+    case mip4::HaEvent::Kind::kBindingUpdated:
+      line << "binding updated ";
+      break;
+    case mip4::HaEvent::Kind::kBindingRemoved:
+      line << "binding removed ";
+      break;
+  }
+  line << e.home_address.ToString();
+  for (const mip4::HaTunnel& t : e.tunnels) {
+    line << " coa " << t.care_of_address.ToString() << " " << EncapsulationName(t.encapsulation)
+         << " " << t.endpoint.ToString() << " lifetime " << t.granted_lifetime
+         << (t.reverse_tunnel ? " T" : "") << (t.half_bound ? " half-bound" : "");
+  }
+  line << " (" << CauseName(e.cause) << ")";
+  MIPSEC_LOG(log_, kInfo) << line.str();
+}
+
+void HaDaemon::AddRoute(Ipv4Address home) {
+  if (routed_.contains(home)) return;
+  Status st = netlink_->ReplaceRoute(HostRoute(home, tun_->ifindex()));
+  if (!st.ok()) {
+    ++counters_.route_errors;
+    MIPSEC_LOG(log_, kError) << "route " << home.ToString() << "/32 dev " << tun_->name()
+                             << ": " << st.error().ToString();
+    return;
+  }
+  routed_.insert(home);
+  ++counters_.routes_added;
+}
+
+void HaDaemon::RemoveRoute(Ipv4Address home) {
+  if (!routed_.erase(home)) return;
+  Status st = netlink_->DeleteRoute(HostRoute(home, tun_->ifindex()));
+  if (!st.ok()) {
+    ++counters_.route_errors;
+    MIPSEC_LOG(log_, kWarning) << "delete route " << home.ToString() << "/32: "
+                               << st.error().ToString();
+    return;
+  }
+  ++counters_.routes_removed;
+}
+
+void HaDaemon::RemoveAllRoutes() {
+  if (!netlink_ || !tun_) return;
+  std::vector<Ipv4Address> all(routed_.begin(), routed_.end());
+  for (Ipv4Address a : all) RemoveRoute(a);
+}
+
+std::string HaDaemon::CountersLine() const {
+  std::ostringstream s;
+  const mip4::HaCounters& k = core_->counters();
+  s << "requests " << k.requests << " replies " << k.replies << " (";
+  bool first = true;
+  for (std::size_t code = 0; code < k.replies_by_code.size(); ++code) {
+    if (k.replies_by_code[code] == 0) continue;
+    s << (first ? "" : " ") << "code" << code << " " << k.replies_by_code[code];
+    first = false;
+  }
+  s << ") bindings " << core_->binding_count() << " expired " << k.bindings_expired
+    << " mn_auth_failures " << k.mn_auth_failures << " replay_rejections "
+    << k.replay_rejections << " tunnelled ipip " << k.tunnelled_ipip << " udp "
+    << k.tunnelled_udp << " decapsulated ipip " << k.decapsulated_ipip << " udp "
+    << k.decapsulated_udp << " keepalives " << k.keepalives << " drops:";
+  for (std::size_t i = 0; i < k.drops.size(); ++i) {
+    if (k.drops[i] == 0) continue;
+    s << " " << mip4::HaDropName(static_cast<mip4::HaDrop>(i)) << " " << k.drops[i];
+  }
+  const AgentIoCounters& io = sockets_.counters;
+  s << " | udp_in " << io.udp_received << " truncated " << io.udp_truncated << " raw_in "
+    << io.raw_received << " udp_out " << io.udp_sent << " raw_out " << io.raw_sent
+    << " send_errors " << io.send_errors << " would_block " << io.send_would_block
+    << " receive_errors " << io.receive_errors << " | tun_in " << counters_.tun_in
+    << " forwarded " << counters_.forwarded << " not_bound " << counters_.not_bound
+    << " tun_write_errors " << counters_.tun_write_errors << " routes +"
+    << counters_.routes_added << " -" << counters_.routes_removed << " route_errors "
+    << counters_.route_errors << " advertisements " << k.advertisements << " solicitations "
+    << k.solicitations;
+  return s.str();
+}
+
+}  // namespace mipsec::mip4d

@@ -1,0 +1,364 @@
+// The real `mipsec ha` in a network namespace, driven from another one by
+// the real mobile-node registration engine (mip4::MobileNodeRegistration)
+// over a real UDP socket:
+//
+//        cn (home link)             ha (router)                 mn
+//   192.0.2.50 eth0 ---- home0 192.0.2.1   core0 10.10.0.1 ---- eth0 10.10.0.20 (trusted)
+//                                             10.99.0.1         10.99.0.20 (untrusted)
+//
+//   1. a request from 10.99.0.20 (outside trusted_subnets) gets no reply and
+//      installs nothing (RFC 5265 4.3);
+//   2. a request for the co-located care-of address 10.10.0.20 is accepted
+//      (code 0) with TNC, and `ip route` in ha shows 192.0.2.10 dev <tun>;
+//   3. cn pings the home address: the HA intercepts (proxy ARP + TUN),
+//      tunnels IP-in-IP to the CoA, the MN engine decapsulates, the test
+//      answers through the engine's reverse tunnel (T), the HA decapsulates
+//      and forwards: the ping succeeds;
+//   4. deregistration removes the route;
+//   5. a second registration, then SIGTERM: exit 0 and no route left.
+// A second test does the same through a NAT with RFC 3519 UDP tunnelling.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "common/checksum.h"
+#include "common/ip/icmp.h"
+#include "common/ip/ipv4.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "mip4/mn_reg/registration.h"
+#include "platform/linux/mip4/agent_io.h"
+#include "testing/netns/require_root.h"
+#include "testing/netns/topology.h"
+
+#ifndef MIPSEC_BINARY
+#error "MIPSEC_BINARY must name the mipsec program"
+#endif
+
+namespace mipsec::mip4d {
+namespace {
+
+using mipsec::testing::Child;
+using mipsec::testing::Topology;
+
+constexpr char kKeyHex[] = "00112233445566778899aabbccddeeff";
+constexpr char kTun[] = "mipha0";
+
+Ipv4Address Ip(const char* s) { return Ipv4Address::Parse(s).value(); }
+
+Timestamp MonoNow() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return Timestamp::FromNanos(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec);
+}
+
+mip4::WallClockMapping WallNow() {
+  timespec rt{};
+  clock_gettime(CLOCK_REALTIME, &rt);
+  return {MonoNow(), static_cast<std::int64_t>(rt.tv_sec) * 1'000'000'000 + rt.tv_nsec};
+}
+
+// The config file, removed however the test ends.
+struct TempFile {
+  std::string path;
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+std::string WriteConfig() {
+  char path[] = "/tmp/mipsec-ha-test-XXXXXX.toml";
+  int fd = mkstemps(path, 5);
+  EXPECT_GE(fd, 0);
+  close(fd);
+  std::ofstream f(path);
+  f << "[home_agent]\n"
+       "address = \"192.0.2.1\"\n"
+       "home_network = \"192.0.2.0/24\"\n"
+       "interface = \"home0\"\n"
+       "max_lifetime = \"5m\"\n"
+       "trusted_subnets = [\"10.10.0.0/16\"]\n"
+       "log_level = \"debug\"\n"
+       "[[mobile_node]]\n"
+       "home_address = \"192.0.2.10\"\n"
+       "spi = 1000\n"
+       "key = \""
+    << kKeyHex << "\"\n";
+  return path;
+}
+
+// One mobile node: the registration engine plus its socket in the mn
+// namespace, pumped by hand.
+class TestMn {
+ public:
+  TestMn(const Topology& topo, Ipv4Address bind, bool reverse_tunnel,
+         mip4::UdpTunnelPolicy udp = mip4::UdpTunnelPolicy::kNever) {
+    auto guard = topo.Enter("mn");  // sockets keep the namespace they were made in
+    EXPECT_TRUE(guard.ok());
+    AgentSocketOptions so;
+    so.bind_address = bind;
+    so.port = 0;  // an ephemeral port: two MNs in one namespace
+    so.open_ipip = true;
+    auto s = OpenAgentSockets(so);
+    EXPECT_TRUE(s.ok()) << s.error().ToString();
+    sockets_ = std::move(s).value();
+    security_ = std::make_unique<mip4::MnHaSecurity>(
+        mip4::SecurityAssociation::Create({.spi = 1000,
+                                           .key = SecretBytes(FromHex(kKeyHex).value())})
+            .value(),
+        WallNow());
+    mip4::MobileNodeConfig c;
+    c.home_address = Ip("192.0.2.10");
+    c.home_agent = Ip("192.0.2.1");
+    c.requested_lifetime = 120;
+    c.reverse_tunnel = reverse_tunnel;
+    c.udp_tunnel = udp;
+    c.source_port = sockets_.udp->local().port;
+    c.max_retransmissions = 1;
+    c.initial_timeout = Duration::Seconds(1);  // the RFC 5944 3.6.3 minimum
+    auto e = mip4::MobileNodeRegistration::Create(c, *security_, random_, Logger(&sink_, "mn"));
+    EXPECT_TRUE(e.ok()) << e.error().ToString();
+    engine_ = std::move(e).value();
+  }
+
+  mip4::MobileNodeRegistration& engine() { return *engine_; }
+
+  // Sends what the engine queued, then receives and feeds input until an
+  // event arrives or `limit` passes. Decapsulated ICMP echo requests are
+  // answered through the engine (reverse tunnel). Returns the event.
+  std::optional<mip4::MnEvent> Pump(Duration limit) {
+    const Timestamp end = MonoNow() + limit;
+    for (;;) {
+      Timestamp now = MonoNow();
+      while (auto t = engine_->PollTransmit()) {
+        Status st = SendTransmit(sockets_, std::move(*t));
+        EXPECT_TRUE(st.ok()) << st.error().ToString();
+      }
+      while (auto inner = engine_->PollDelivery()) AnswerEcho(now, *inner);
+      if (auto ev = engine_->PollEvent()) {
+        if (!std::holds_alternative<mip4::AgentAdvertisedEvent>(*ev)) return ev;
+        continue;
+      }
+      if (now >= end) return std::nullopt;
+      if (engine_->NextTimeout() <= now) {
+        engine_->OnTimeout(now);
+        continue;
+      }
+      pollfd fds[2] = {{sockets_.udp->fd(), POLLIN, 0}, {sockets_.ipip->fd(), POLLIN, 0}};
+      poll(fds, 2, 20);
+      auto n = sockets_.udp->RecvBatch(rx_.slots());
+      if (n.ok()) {
+        for (std::size_t i = 0; i < *n; ++i) {
+          (void)engine_->OnUdp(MonoNow(), ToUdpReceived(rx_.slots()[i]));
+        }
+      }
+      auto m = sockets_.ipip->RecvBatch(rx_.slots());
+      if (m.ok()) {
+        for (std::size_t i = 0; i < *m; ++i) {
+          (void)engine_->OnIpPacket(MonoNow(), rx_.slots()[i].ifindex, rx_.slots()[i].data());
+        }
+      }
+    }
+  }
+
+  int echoes_answered() const { return echoes_; }
+
+ private:
+  void AnswerEcho(Timestamp now, const Bytes& inner) {
+    auto ip = ip::ParseIpv4(inner);
+    if (!ip.ok() || ip->header.protocol != ip::kProtoIcmp) return;
+    Bytes icmp(ip->payload.begin(), ip->payload.end());
+    if (icmp.size() < 8 || icmp[0] != 8) return;  // echo request
+    icmp[0] = 0;                                   // echo reply
+    icmp[2] = icmp[3] = 0;
+    std::uint16_t sum = InternetChecksum(icmp);
+    icmp[2] = static_cast<std::uint8_t>(sum >> 8);
+    icmp[3] = static_cast<std::uint8_t>(sum);
+    ip::Ipv4Header h;
+    h.protocol = ip::kProtoIcmp;
+    h.src = ip->header.dst;
+    h.dst = ip->header.src;
+    auto reply = ip::BuildIpv4(h, icmp);
+    ASSERT_TRUE(reply.ok());
+    Status st = engine_->SendPacket(now, *reply);
+    EXPECT_TRUE(st.ok()) << st.error().ToString();
+    ++echoes_;
+  }
+
+  AgentSockets sockets_;
+  RecvBuffers rx_{16, 2048};
+  DeterministicRandom random_{42};
+  MemorySink sink_;
+  std::unique_ptr<mip4::MnHaSecurity> security_;
+  std::unique_ptr<mip4::MobileNodeRegistration> engine_;
+  int echoes_ = 0;
+};
+
+std::string Routes(const Topology& topo) {
+  auto r = topo.Exec("ha", {"ip", "-4", "route", "show"});
+  return r.ok() ? r->out : "";
+}
+
+bool HasHomeRoute(const Topology& topo) {
+  return Routes(topo).find(std::string("192.0.2.10 dev ") + kTun) != std::string::npos;
+}
+
+// Spawns `mipsec ha` in namespace ha; returns it once it logged its start-up
+// line (nullptr and a test failure otherwise).
+Child* StartHa(Topology& topo, const std::string& config) {
+  auto child_or = topo.Spawn("ha", {MIPSEC_BINARY, "ha", "--config", config, "--tun", kTun});
+  EXPECT_TRUE(child_or.ok()) << child_or.error().ToString();
+  if (!child_or.ok()) return nullptr;
+  Child* ha = *child_or;
+  for (int i = 0; i < 250 && ha->Stderr().find("home agent 192.0.2.1") == std::string::npos; ++i) {
+    if (!ha->Running()) break;
+    usleep(20'000);
+  }
+  EXPECT_NE(ha->Stderr().find("home agent 192.0.2.1"), std::string::npos) << ha->Stderr();
+  return ha->Stderr().find("home agent 192.0.2.1") == std::string::npos ? nullptr : ha;
+}
+
+// cn pings the home address while `mn` answers through its tunnel.
+void PingThroughTunnel(Topology& topo, TestMn& mn, Child* ha) {
+  auto ping_or = topo.Spawn("cn", {"ping", "-c", "2", "-i", "0.3", "-W", "2", "192.0.2.10"});
+  ASSERT_TRUE(ping_or.ok());
+  Child* ping = *ping_or;
+  for (int i = 0; i < 40 && ping->Running(); ++i) (void)mn.Pump(Duration::Millis(100));
+  auto ping_result = ping->Wait(Duration::Seconds(3));
+  ASSERT_TRUE(ping_result.ok());
+  EXPECT_EQ(ping_result->exit_code, 0) << ping->Stdout() << ping->Stderr() << ha->Stderr();
+  EXPECT_GE(mn.echoes_answered(), 1);
+  EXPECT_GE(mn.engine().counters().tunnelled_in, 1u);
+  EXPECT_GE(mn.engine().counters().tunnelled_out, 1u);
+}
+
+TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
+  MIPSEC_REQUIRE_NETNS();
+  auto topo_or = Topology::Create(R"(
+    ns cn
+    ns ha router
+    ns mn
+    link cn:eth0 192.0.2.50/24 ha:home0 192.0.2.1/24
+    link ha:core0 10.10.0.1/24 mn:eth0 10.10.0.20/24
+    addr ha:core0 10.99.0.1/24
+    addr mn:eth0 10.99.0.20/24
+    route cn default via 192.0.2.1
+    route mn 192.0.2.0/24 via 10.10.0.1
+  )");
+  ASSERT_TRUE(topo_or.ok()) << topo_or.error().ToString();
+  Topology& topo = **topo_or;
+  const TempFile config_file{WriteConfig()};
+  const std::string& config = config_file.path;
+  Child* ha = StartHa(topo, config);
+  ASSERT_NE(ha, nullptr);
+
+  // 1. Untrusted source: silence, nothing installed.
+  {
+    TestMn untrusted(topo, Ip("10.99.0.20"), false);
+    ASSERT_TRUE(untrusted.engine().RegisterColocated(MonoNow(), Ip("10.99.0.20"), 0).ok());
+    auto ev = untrusted.Pump(Duration::Seconds(4));
+    ASSERT_TRUE(ev.has_value());
+    EXPECT_TRUE(std::holds_alternative<mip4::RegistrationTimeoutEvent>(*ev));
+    EXPECT_EQ(untrusted.engine().counters().replies_accepted, 0u);
+    EXPECT_FALSE(HasHomeRoute(topo));
+  }
+
+  // 2. Trusted source, co-located CoA, reverse tunnelling.
+  TestMn mn(topo, Ip("10.10.0.20"), true);
+  ASSERT_TRUE(mn.engine().RegisterColocated(MonoNow(), Ip("10.10.0.20"), 0).ok());
+  auto ev = mn.Pump(Duration::Seconds(4));
+  ASSERT_TRUE(ev.has_value()) << ha->Stderr();
+  auto* reg = std::get_if<mip4::RegisteredEvent>(&*ev);
+  ASSERT_NE(reg, nullptr) << "event index " << ev->index() << "\n" << ha->Stderr();
+  EXPECT_EQ(reg->code, 0);
+  EXPECT_TRUE(reg->binding.tnc) << "RFC 5265 4.3: a trusted source's reply carries TNC";
+  EXPECT_EQ(reg->binding.encapsulation, mip4::TunnelEncapsulation::kIpInIp);
+  EXPECT_TRUE(reg->binding.reverse_tunnel);
+  EXPECT_TRUE(HasHomeRoute(topo)) << Routes(topo);
+  EXPECT_NE(ha->Stderr().find("binding added 192.0.2.10 coa 10.10.0.20 ipip"), std::string::npos)
+      << ha->Stderr();
+
+  // 3. cn -> home address: intercepted, tunnelled, answered via the reverse
+  // tunnel. ping runs in the background while this thread pumps the MN.
+  PingThroughTunnel(topo, mn, ha);
+
+  // 4. Deregistration removes the route.
+  ASSERT_TRUE(mn.engine().Deregister(MonoNow(), 0, Ip("10.10.0.20")).ok());
+  ev = mn.Pump(Duration::Seconds(4));
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_TRUE(std::holds_alternative<mip4::DeregisteredEvent>(*ev)) << ev->index();
+  EXPECT_FALSE(HasHomeRoute(topo)) << Routes(topo);
+
+  // 5. Register again, then SIGTERM: clean exit, no route left.
+  ASSERT_TRUE(mn.engine().RegisterColocated(MonoNow(), Ip("10.10.0.20"), 0).ok());
+  ev = mn.Pump(Duration::Seconds(4));
+  ASSERT_TRUE(ev.has_value() && std::holds_alternative<mip4::RegisteredEvent>(*ev));
+  EXPECT_TRUE(HasHomeRoute(topo));
+  mipsec::testing::ExecResult done = ha->Stop(Duration::Seconds(5));
+  EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
+  EXPECT_FALSE(HasHomeRoute(topo)) << Routes(topo);
+  EXPECT_NE(done.err.find("counters at exit: requests"), std::string::npos) << done.err;
+  auto proxy = topo.Exec("ha", {"sysctl", "-n", "net.ipv4.conf.home0.proxy_arp"});
+  ASSERT_TRUE(proxy.ok());
+  EXPECT_EQ(proxy->out, "0\n") << "proxy_arp restored";
+}
+
+// RFC 3519: the MN behind a NAT (masquerade) registers its private
+// co-located address; the HA sees the NAT's address as source, answers with
+// a UDP Tunnel Reply, and the ping runs through Tunnel Data messages on UDP
+// 434 both ways.
+//
+//   cn 192.0.2.50 ---- home0 ha core0 10.10.0.1 ---- wan 10.10.0.2 nat lan ---- mn 172.16.0.20
+TEST(HaDaemonRoot, UdpTunnellingThroughANat) {
+  MIPSEC_REQUIRE_NETNS();
+  auto topo_or = Topology::Create(R"(
+    ns cn
+    ns ha router
+    ns nat router
+    ns mn
+    link cn:eth0 192.0.2.50/24 ha:home0 192.0.2.1/24
+    link ha:core0 10.10.0.1/24 nat:wan 10.10.0.2/24
+    link nat:lan 172.16.0.1/24 mn:eth0 172.16.0.20/24
+    route cn default via 192.0.2.1
+    route mn default via 172.16.0.1
+    route nat default via 10.10.0.1
+    nat nat masquerade oif wan
+  )");
+  ASSERT_TRUE(topo_or.ok()) << topo_or.error().ToString();
+  Topology& topo = **topo_or;
+  const TempFile config_file{WriteConfig()};
+  const std::string& config = config_file.path;
+  Child* ha = StartHa(topo, config);
+  ASSERT_NE(ha, nullptr);
+
+  TestMn mn(topo, Ip("172.16.0.20"), true, mip4::UdpTunnelPolicy::kRequest);
+  ASSERT_TRUE(mn.engine().RegisterColocated(MonoNow(), Ip("172.16.0.20"), 0).ok());
+  auto ev = mn.Pump(Duration::Seconds(4));
+  ASSERT_TRUE(ev.has_value()) << ha->Stderr();
+  auto* reg = std::get_if<mip4::RegisteredEvent>(&*ev);
+  ASSERT_NE(reg, nullptr) << "event index " << ev->index() << "\n" << ha->Stderr();
+  EXPECT_EQ(reg->code, 0);
+  EXPECT_TRUE(reg->binding.tnc);  // the NAT's address 10.10.0.2 is trusted
+  EXPECT_EQ(reg->binding.encapsulation, mip4::TunnelEncapsulation::kUdp);
+  EXPECT_TRUE(HasHomeRoute(topo)) << Routes(topo);
+  EXPECT_NE(ha->Stderr().find("binding added 192.0.2.10 coa 172.16.0.20 udp 10.10.0.2:"),
+            std::string::npos)
+      << ha->Stderr();
+
+  PingThroughTunnel(topo, mn, ha);
+
+  mipsec::testing::ExecResult done = ha->Stop(Duration::Seconds(5));
+  EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
+  EXPECT_FALSE(HasHomeRoute(topo)) << Routes(topo);
+  EXPECT_NE(done.err.find("tunnelled ipip 0 udp "), std::string::npos) << done.err;
+}
+
+}  // namespace
+}  // namespace mipsec::mip4d
