@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "config/toml_reader.h"
@@ -181,6 +183,10 @@ Result<std::optional<std::string>> OptNai(const Ctx& c, const toml::table& t,
 Result<std::vector<MobileNodeConfig>> ParseMobileNodes(const Ctx& c, const toml::table& root,
                                                        bool ha) {
   std::vector<MobileNodeConfig> out;
+  // Index of the entry holding each home address and NAI: a file may list
+  // a million mobile nodes, so duplicates are found by lookup, not by pairs.
+  std::unordered_map<Ipv4Address, std::size_t> by_home;
+  std::unordered_map<std::string, std::size_t> by_nai;
   MIPSEC_ASSIGN_OR_RETURN(auto tables, c.L.Tables(root, "", "mobile_node"));
   for (std::size_t i = 0; i < tables.size(); ++i) {
     const toml::table& t = *tables[i];
@@ -199,14 +205,20 @@ Result<std::vector<MobileNodeConfig>> ParseMobileNodes(const Ctx& c, const toml:
     if (!mn.home_address && mn.nai.empty()) {
       return c.L.Err(t, path, "needs home_address, nai or both");
     }
-    for (std::size_t j = 0; j < out.size(); ++j) {
-      if (mn.home_address && out[j].home_address == mn.home_address) {
+    if (mn.home_address) {
+      auto [it, fresh] = by_home.emplace(*mn.home_address, i);
+      if (!fresh) {
+        const std::size_t j = it->second;
         return c.L.Err(*t.get("home_address"), path + ".home_address",
                        mn.home_address->ToString() + " is already mobile_node[" +
                            std::to_string(j) + "] (line " + std::to_string(out[j].sa.line) +
                            ")");
       }
-      if (!mn.nai.empty() && out[j].nai == mn.nai) {
+    }
+    if (!mn.nai.empty()) {
+      auto [it, fresh] = by_nai.emplace(mn.nai, i);
+      if (!fresh) {
+        const std::size_t j = it->second;
         return c.L.Err(*t.get("nai"), path + ".nai",
                        "'" + mn.nai + "' is already mobile_node[" + std::to_string(j) +
                            "] (line " + std::to_string(out[j].sa.line) + ")");
