@@ -59,6 +59,16 @@ std::string_view HaDropName(HaDrop d) {
   return "?";
 }
 
+std::string_view HaEventCauseName(HaEvent::Cause c) {
+  switch (c) {
+    case HaEvent::Cause::kRegistration: return "registration";
+    case HaEvent::Cause::kDeregistration: return "deregistration";
+    case HaEvent::Cause::kExpiry: return "expiry";
+    case HaEvent::Cause::kKeepalive: return "keepalive";
+  }
+  return "?";
+}
+
 std::string_view HaEventKindName(HaEvent::Kind k) {
   switch (k) {
     case HaEvent::Kind::kBindingAdded: return "binding added";

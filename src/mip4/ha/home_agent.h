@@ -255,6 +255,7 @@ struct HaEvent {
   std::vector<HaTunnel> tunnels;  // after the change; empty for kBindingRemoved
 };
 std::string_view HaEventKindName(HaEvent::Kind k);
+std::string_view HaEventCauseName(HaEvent::Cause c);  // "registration", "expiry", ...
 
 class HomeAgent {
  public:

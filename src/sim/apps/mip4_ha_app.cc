@@ -29,19 +29,6 @@ Mip4HaBinding Flatten(Ipv4Address home, const mip4::HaTunnel& t) {
   return b;
 }
 
-std::string_view CauseName(mip4::HaEvent::Cause c) {
-  switch (c) {
-    case mip4::HaEvent::Cause::kRegistration:
-      return "registration";
-    case mip4::HaEvent::Cause::kDeregistration:
-      return "deregistration";
-    case mip4::HaEvent::Cause::kExpiry:
-      return "expiry";
-    case mip4::HaEvent::Cause::kKeepalive:
-      return "keepalive";
-  }
-  return "?";
-}
 
 }  // namespace
 
@@ -196,7 +183,8 @@ void Mip4HaApp::Drain(Timestamp now) {
       bound_.insert(e->home_address);
     }
     std::string line = "mip4-ha " + std::string(mip4::HaEventKindName(e->kind)) + " " +
-                       e->home_address.ToString() + " (" + std::string(CauseName(e->cause)) + ")";
+                       e->home_address.ToString() + " (" +
+                       std::string(mip4::HaEventCauseName(e->cause)) + ")";
     for (const Mip4HaBinding& b : ev.bindings) {
       line += " coa " + b.care_of_address.ToString() + (b.udp_tunnel ? " udp " : " ipip ") +
               b.tunnel_endpoint.ToString() + " lifetime " + std::to_string(b.granted_lifetime) +

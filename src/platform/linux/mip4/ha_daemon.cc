@@ -18,19 +18,6 @@ namespace {
 constexpr std::size_t kTunMtu = 1500;
 constexpr std::size_t kTunBufferSize = 65535;
 
-std::string_view CauseName(mip4::HaEvent::Cause c) {
-  switch (c) {
-    case mip4::HaEvent::Cause::kRegistration:
-      return "registration";
-    case mip4::HaEvent::Cause::kDeregistration:
-      return "deregistration";
-    case mip4::HaEvent::Cause::kExpiry:
-      return "expiry";
-    case mip4::HaEvent::Cause::kKeepalive:
-      return "keepalive";
-  }
-  return "?";
-}
 
 std::string_view EncapsulationName(mip4::TunnelEncapsulation e) {
   switch (e) {
@@ -384,7 +371,7 @@ void HaDaemon::HandleEvent(const mip4::HaEvent& e) {
          << " " << t.endpoint.ToString() << " lifetime " << t.granted_lifetime
          << (t.reverse_tunnel ? " T" : "") << (t.half_bound ? " half-bound" : "");
   }
-  line << " (" << CauseName(e.cause) << ")";
+  line << " (" << mip4::HaEventCauseName(e.cause) << ")";
   MIPSEC_LOG(log_, kInfo) << line.str();
 }
 
