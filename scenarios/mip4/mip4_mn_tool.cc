@@ -93,31 +93,12 @@ void Emit(const json& j) {
   std::fflush(stdout);
 }
 
-std::int64_t RealtimeNanos() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-// Short names for the JSON output ("none" with an FA care-of address).
-const char* EncapsulationName(mip4::TunnelEncapsulation e) {
-  switch (e) {
-    case mip4::TunnelEncapsulation::kNone:
-      return "none";
-    case mip4::TunnelEncapsulation::kIpInIp:
-      return "ip-in-ip";
-    case mip4::TunnelEncapsulation::kUdp:
-      return "udp";
-  }
-  return "?";
-}
-
 json BindingJson(const mip4::MnBinding& b) {
   return json{{"coa", b.care_of_address.ToString()},
               {"home_address", b.home_address.ToString()},
               {"home_agent", b.home_agent.ToString()},
               {"via_fa", !b.co_located()},
-              {"encapsulation", EncapsulationName(b.encapsulation)},
+              {"encapsulation", std::string(mip4::TunnelEncapsulationName(b.encapsulation))},
               {"udp_tunnel", b.encapsulation == mip4::TunnelEncapsulation::kUdp},
               {"udp_tunnel_forced", b.udp_tunnel_forced},
               {"reverse_tunnel", b.reverse_tunnel},

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <variant>
 
 #include "common/bytes.h"
@@ -71,6 +72,17 @@ enum class TunnelEncapsulation : std::uint8_t {
   kIpInIp,  // RFC 2003: outer protocol 4 to the care-of address
   kUdp,     // RFC 3519 IP-in-UDP: outer IP + UDP (port 434) + Tunnel Data (type 4)
 };
+
+// "none" (an FA care-of address), "ip-in-ip", "udp": the one vocabulary of
+// logs, events and tool output.
+constexpr std::string_view TunnelEncapsulationName(TunnelEncapsulation e) {
+  switch (e) {
+    case TunnelEncapsulation::kNone: return "none";
+    case TunnelEncapsulation::kIpInIp: return "ip-in-ip";
+    case TunnelEncapsulation::kUdp: return "udp";
+  }
+  return "?";
+}
 
 }  // namespace mipsec::mip4
 

@@ -40,15 +40,6 @@ std::string_view AttemptKindName(AttemptKind k) {
   return "?";
 }
 
-std::string_view TunnelEncapsulationName(TunnelEncapsulation e) {
-  switch (e) {
-    case TunnelEncapsulation::kNone: return "none (foreign agent)";
-    case TunnelEncapsulation::kIpInIp: return "ip-in-ip";
-    case TunnelEncapsulation::kUdp: return "udp (rfc 3519)";
-  }
-  return "?";
-}
-
 std::string_view MnDropName(MnDrop d) {
   switch (d) {
     case MnDrop::kMalformed: return "malformed";

@@ -204,9 +204,6 @@ struct MobileNodeConfig {
 enum class AttemptKind : std::uint8_t { kRegister, kReregister, kDeregister };
 std::string_view AttemptKindName(AttemptKind k);
 
-// The encapsulation of the tunnels of a binding.
-// TunnelEncapsulation is defined in mip4/io.h.
-std::string_view TunnelEncapsulationName(TunnelEncapsulation e);
 
 // Where an FA registration goes, from an agent advertisement
 // (ForeignAgentTarget::From) or configured.

@@ -54,6 +54,12 @@ Timestamp MonotonicNow() {
   return Timestamp::FromNanos(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec);
 }
 
+std::int64_t RealtimeNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 Result<std::unique_ptr<EpollEventLoop>> EpollEventLoop::Create() {
   std::unique_ptr<EpollEventLoop> loop(new EpollEventLoop());
   MIPSEC_TRY(loop->Init());

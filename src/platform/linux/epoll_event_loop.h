@@ -30,6 +30,9 @@ namespace mipsec::platform {
 
 // CLOCK_MONOTONIC as a Timestamp (the epoch is the clock's: boot time).
 Timestamp MonotonicNow();
+// CLOCK_REALTIME in nanoseconds since the Unix epoch (time of day, e.g. for
+// RFC 5944 5.7 timestamps).
+std::int64_t RealtimeNanos();
 
 class EpollEventLoop final : public EventLoop {
  public:

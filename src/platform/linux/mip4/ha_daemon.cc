@@ -19,18 +19,6 @@ constexpr std::size_t kTunMtu = 1500;
 constexpr std::size_t kTunBufferSize = 65535;
 
 
-std::string_view EncapsulationName(mip4::TunnelEncapsulation e) {
-  switch (e) {
-    case mip4::TunnelEncapsulation::kNone:
-      return "fa";
-    case mip4::TunnelEncapsulation::kIpInIp:
-      return "ipip";
-    case mip4::TunnelEncapsulation::kUdp:
-      return "udp";
-  }
-  return "?";
-}
-
 Result<std::string> ReadSysctl(const std::string& path) {
   std::ifstream f(path);
   if (!f) return Error(Errc::kSystem, "cannot read " + path);
@@ -42,10 +30,7 @@ Result<std::string> ReadSysctl(const std::string& path) {
 // CLOCK_REALTIME minus CLOCK_MONOTONIC, sampled now, as a mapping of the
 // loop's monotonic `now` to the time of day (RFC 5944 5.7 timestamps).
 mip4::WallClockMapping SampleWallClock(Timestamp monotonic_now) {
-  timespec rt{};
-  clock_gettime(CLOCK_REALTIME, &rt);
-  return mip4::WallClockMapping{
-      monotonic_now, static_cast<std::int64_t>(rt.tv_sec) * 1'000'000'000 + rt.tv_nsec};
+  return mip4::WallClockMapping{monotonic_now, platform::RealtimeNanos()};
 }
 
 platform::Route HostRoute(Ipv4Address home, int tun_ifindex) {
@@ -367,7 +352,7 @@ void HaDaemon::HandleEvent(const mip4::HaEvent& e) {
   }
   line << e.home_address.ToString();
   for (const mip4::HaTunnel& t : e.tunnels) {
-    line << " coa " << t.care_of_address.ToString() << " " << EncapsulationName(t.encapsulation)
+    line << " coa " << t.care_of_address.ToString() << " " << mip4::TunnelEncapsulationName(t.encapsulation)
          << " " << t.endpoint.ToString() << " lifetime " << t.granted_lifetime
          << (t.reverse_tunnel ? " T" : "") << (t.half_bound ? " half-bound" : "");
   }

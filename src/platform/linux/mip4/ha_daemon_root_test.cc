@@ -282,7 +282,7 @@ TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
   EXPECT_EQ(reg->binding.encapsulation, mip4::TunnelEncapsulation::kIpInIp);
   EXPECT_TRUE(reg->binding.reverse_tunnel);
   EXPECT_TRUE(HasHomeRoute(topo)) << Routes(topo);
-  EXPECT_NE(ha->Stderr().find("binding added 192.0.2.10 coa 10.10.0.20 ipip"), std::string::npos)
+  EXPECT_NE(ha->Stderr().find("binding added 192.0.2.10 coa 10.10.0.20 ip-in-ip"), std::string::npos)
       << ha->Stderr();
 
   // 3. cn -> home address: intercepted, tunnelled, answered via the reverse

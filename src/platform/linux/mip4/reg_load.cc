@@ -365,12 +365,6 @@ namespace {
 
 constexpr std::size_t kBatch = 64;
 
-std::int64_t UnixNanosNow() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 double ThreadCpuSeconds() {
   rusage ru{};
   getrusage(RUSAGE_THREAD, &ru);
@@ -466,7 +460,7 @@ class Worker {
       if (!sending && engine_->outstanding() == 0) break;
       std::size_t k = 0;
       if (sending) {
-        const std::int64_t wall = UnixNanosNow();
+        const std::int64_t wall = platform::RealtimeNanos();
         while (k < kBatch && engine_->outstanding() < window) {
           std::optional<std::size_t> idx;
           if (first_pass) {
@@ -499,7 +493,7 @@ class Worker {
  private:
   Status SendOne(std::size_t idx, Timestamp now) {
     MIPSEC_ASSIGN_OR_RETURN(std::uint64_t id,
-                            engine_->BuildRequest(idx, UnixNanosNow(), send_bufs_[0]));
+                            engine_->BuildRequest(idx, platform::RealtimeNanos(), send_bufs_[0]));
     engine_->MarkSent(idx, id, now);
     out_[0] = platform::OutgoingDatagram{ByteSpan(send_bufs_[0]), run_.home_agent,
                                          Ipv4Address::Any(), 0};
