@@ -23,6 +23,9 @@ Handler AddFa(CLI::App& app);
 // `mipsec bench reg`: the registration load generator (src/platform/linux/mip4/reg_load.h).
 Handler AddBench(CLI::App& app);
 
+// `mipsec gw`: the VPN gateway (src/platform/linux/ikev2/gw_daemon.h).
+Handler AddGw(CLI::App& app);
+
 }  // namespace mipsec::cli
 
 #endif  // MIPSEC_CLI_COMMANDS_H_

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   handlers["ha"] = mipsec::cli::AddHa(app);
   handlers["fa"] = mipsec::cli::AddFa(app);
   handlers["bench"] = mipsec::cli::AddBench(app);
+  handlers["gw"] = mipsec::cli::AddGw(app);
 
   CLI11_PARSE(app, argc, argv);
   for (CLI::App* sub : app.get_subcommands()) {
