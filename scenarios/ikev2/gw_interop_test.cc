@@ -278,12 +278,18 @@ TEST(GwInterop, PskGcmX25519ClientGetsTiaAndReachesIntranet) {
 }
 
 // (b) The client behind ext's NAPT (link C): NAT-T, IKE and ESP-in-UDP on
-// 4500 through the NAT, pings both ways.
+// 4500 through the NAT, pings both ways. The gw has no shared PSK here, only
+// [[peer]] keys: the client's is found by its IDi (RFC 7296 2.15).
 TEST(GwInterop, ThroughNaptNatTraversal) {
   MIPSEC_REQUIRE_STRONGSWAN();
   auto t0 = std::chrono::steady_clock::now();
+  GwSettings gs;
+  gs.auth = "auth = \"psk\"\n";
+  gs.extra = std::string("\n[[peer]]\nid = \"other@example.org\"\npsk = \"") +
+             Hex("the key of someone else") + "\"\n[[peer]]\nid = \"client@example.org\"\npsk = \"" +
+             Hex(kPsk) + "\"\n";
   Testbed tb;
-  ASSERT_NO_FATAL_FAILURE(Start(tb, GwToml({}), ClientConfig(), 'C'));
+  ASSERT_NO_FATAL_FAILURE(Start(tb, GwToml(gs), ClientConfig(), 'C'));
   ASSERT_TRUE(tb.mn->Initiate("home").ok()) << tb.gw->Log();
   auto sa = tb.mn->EstablishedSa("home");
   ASSERT_TRUE(sa.ok()) << sa.error().ToString();

@@ -766,14 +766,6 @@ bool PolicyAllows(const GwPolicy& policy, std::uint8_t protocol, Ipv4Address des
   return false;
 }
 
-const SecretBytes* GwConfig::PskFor(const IdPayload& id) const {
-  for (const GwPeerPsk& p : peers) {
-    if (p.id == id) return &p.psk;
-  }
-  return ike.auth.kind == ikev2::AuthKind::kPsk && !ike.auth.psk.empty() ? &ike.auth.psk
-                                                                        : nullptr;
-}
-
 // ---- The gateway ----
 
 Result<GwConfig> ParseGwConfig(std::string_view text, std::string_view file,
@@ -892,12 +884,24 @@ Result<VpnClientConfig> LoadVpnClientConfig(const std::string& path, const FileR
 
 // ---- Mapping ----
 
+GwPskTable::GwPskTable(const GwConfig& config) {
+  for (const GwPeerPsk& p : config.peers) {
+    by_id_.emplace(std::make_pair(static_cast<std::uint8_t>(p.id.type), p.id.data), p.psk);
+  }
+  if (config.ike.auth.kind == ikev2::AuthKind::kPsk) shared_ = config.ike.auth.psk;
+}
+
+const SecretBytes* GwPskTable::Find(const IdPayload& peer_id) const {
+  auto it = by_id_.find(std::make_pair(static_cast<std::uint8_t>(peer_id.type), peer_id.data));
+  if (it != by_id_.end()) return &it->second;
+  return shared_.empty() ? nullptr : &shared_;
+}
+
 Result<ikev2::PeerConfig> ToResponderPeerConfig(const GwConfig& config,
-                                                ikev2::AddressProvider* pool) {
-  if (config.ike.auth.kind == ikev2::AuthKind::kPsk && config.ike.auth.psk.empty()) {
-    return Error(Errc::kUnsupported,
-                 "per-peer PSKs ([[peer]]) without a shared gateway.psk are not supported by the "
-                 "IKE SA layer yet (it has one PSK per configuration)");
+                                                ikev2::AddressProvider* pool,
+                                                const GwPskTable* psks) {
+  if (!config.peers.empty() && psks == nullptr) {
+    return Error(Errc::kInvalidArgument, "[[peer]] PSKs need the gateway's PSK table");
   }
   ikev2::PeerConfig pc;
   ApplyIkeSettings(config.ike, pc);
@@ -912,6 +916,7 @@ Result<ikev2::PeerConfig> ToResponderPeerConfig(const GwConfig& config,
   pc.address_provider = pool;
   pc.virtual_ip_netmask = config.pool_netmask;
   pc.virtual_ip_dns = config.pool_dns;
+  if (!config.peers.empty()) pc.psk_provider = psks;
   return pc;
 }
 

@@ -23,12 +23,16 @@
 #ifndef MIPSEC_CONFIG_GW_CONFIG_H_
 #define MIPSEC_CONFIG_GW_CONFIG_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/ip/address.h"
 #include "common/log.h"
 #include "common/result.h"
@@ -180,10 +184,6 @@ struct GwConfig {
 
   // [policy] (nullopt: no filtering beyond the traffic selectors).
   std::optional<GwPolicy> policy;
-
-  // The PSK for a client identity: its [[peer]] entry, else the shared one
-  // (nullptr when neither).
-  const SecretBytes* PskFor(const ikev2::IdPayload& id) const;
 };
 
 // ---- The client (initiator) ----
@@ -214,20 +214,34 @@ Result<VpnClientConfig> LoadVpnClientConfig(const std::string& path,
 
 // ---- Mapping onto the IKE SA layer ----
 
-// The responder PeerConfig of the gateway: identities, auth (the shared PSK
-// for both directions, or certificates), proposals, lifetimes, DPD, NAT
-// keepalive; local_ts = the intranet prefixes (TSr), remote_ts = the TIA
-// pool's range (narrowed to the client's TIA by the IKE SA when one is
-// assigned; a client that asks for no TIA may only use pool addresses);
-// no INITIAL_CONTACT (we never initiate). CP served from
-// `pool` (not owned, must outlive the IKE SAs) with the pool's netmask and
-// DNS. kUnsupported when auth = "psk" and there is no shared psk (per-peer
-// PSKs need a PSK lookup in the IKE_AUTH task, which the SA layer does not
-// have yet; PskFor() is the lookup it would use). With certificates,
-// remote_auth.unix_time_offset is left unset (no validity-period check):
-// the runtime sets it from its clocks (wall time - the `now` time base).
+// The gateway's PSKs by client identity: the [[peer]] entries, else the
+// shared gateway.psk for any other identity. Copies the keys.
+class GwPskTable final : public ikev2::PskProvider {
+ public:
+  explicit GwPskTable(const GwConfig& config);
+  const SecretBytes* Find(const ikev2::IdPayload& peer_id) const override;
+  std::size_t size() const { return by_id_.size(); }
+
+ private:
+  std::map<std::pair<std::uint8_t, Bytes>, SecretBytes> by_id_;
+  SecretBytes shared_;
+};
+
+// The responder PeerConfig of the gateway: identities, auth (certificates,
+// or PSKs: the shared gateway.psk in both directions, or with [[peer]]
+// entries the key of each client's IDi from `psks`), proposals, lifetimes,
+// DPD, NAT keepalive; local_ts = the intranet prefixes (TSr), remote_ts =
+// the TIA pool's range (narrowed to the client's TIA by the IKE SA when one
+// is assigned; a client that asks for no TIA may only use pool addresses);
+// no INITIAL_CONTACT (we never initiate). CP served from `pool` with the
+// pool's netmask and DNS. `pool` and `psks` are not owned and must outlive
+// the IKE SAs; kInvalidArgument when the config has [[peer]] entries and
+// `psks` is null. With certificates, remote_auth.unix_time_offset is left
+// unset (no validity-period check): the runtime sets it from its clocks
+// (wall time - the `now` time base).
 Result<ikev2::PeerConfig> ToResponderPeerConfig(const GwConfig& config,
-                                                ikev2::AddressProvider* pool);
+                                                ikev2::AddressProvider* pool,
+                                                const GwPskTable* psks);
 // The initiator PeerConfig of the client: local_ts = 0.0.0.0/0 when
 // requesting a virtual IP or without local_address (the responder narrows
 // it), else local_address/32; remote_ts = routes; remote_id sent as IDr

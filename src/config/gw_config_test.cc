@@ -300,13 +300,15 @@ TEST(GwConfigTest, PeersWithTheirOwnKeys) {
   EXPECT_TRUE(c.ike.auth.psk.empty());
   EXPECT_EQ(KeyHex(c.peers[1].psk), "ffeeddccbbaa99887766554433221100");
   EXPECT_EQ(c.peers[1].line, 7);
-  ASSERT_NE(c.PskFor(IdPayload::Fqdn("b")), nullptr);
-  EXPECT_EQ(KeyHex(*c.PskFor(IdPayload::Fqdn("b"))), "ffeeddccbbaa99887766554433221100");
-  EXPECT_EQ(c.PskFor(IdPayload::Fqdn("c")), nullptr);  // no shared key
+  GwPskTable table(c);
+  ASSERT_NE(table.Find(IdPayload::Fqdn("b")), nullptr);
+  EXPECT_EQ(KeyHex(*table.Find(IdPayload::Fqdn("b"))), "ffeeddccbbaa99887766554433221100");
+  EXPECT_EQ(table.Find(IdPayload::Fqdn("c")), nullptr);  // no shared key
   // With a shared key, unknown identities get it.
   GwConfig shared = GwOk(GwPsk("", "[[peer]]\nid = \"fqdn:b\"\npsk = \"ffeeddccbbaa99887766554433221100\"\n"));
-  EXPECT_EQ(KeyHex(*shared.PskFor(IdPayload::Fqdn("c"))), kPskHex);
-  EXPECT_EQ(KeyHex(*shared.PskFor(IdPayload::Fqdn("b"))), "ffeeddccbbaa99887766554433221100");
+  GwPskTable shared_table(shared);
+  EXPECT_EQ(KeyHex(*shared_table.Find(IdPayload::Fqdn("c"))), kPskHex);
+  EXPECT_EQ(KeyHex(*shared_table.Find(IdPayload::Fqdn("b"))), "ffeeddccbbaa99887766554433221100");
 }
 
 TEST(GwConfigTest, PskFileRelativeAndAbsolute) {
@@ -419,7 +421,7 @@ TEST(GwConfigTest, CertificateAuth) {
   EXPECT_TRUE(c.ike.auth.psk.empty());
 
   ikev2::TiaPool pool = *MakeTiaPool(c);
-  Result<ikev2::PeerConfig> pc = ToResponderPeerConfig(c, &pool);
+  Result<ikev2::PeerConfig> pc = ToResponderPeerConfig(c, &pool, nullptr);
   ASSERT_TRUE(pc.ok());
   EXPECT_EQ(pc->local_auth.kind, AuthKind::kCertificate);
   EXPECT_EQ(pc->local_auth.certificate, c.ike.auth.certificate);
@@ -733,7 +735,7 @@ TEST(GwConfigMappingTest, ResponderPeerConfig) {
                     "[intranet]\nprefixes = [\"10.1.0.0/16\", \"10.3.0.0/16\"]\n");
   ikev2::TiaPool pool = *MakeTiaPool(c);
   EXPECT_EQ(pool.size(), 14u);
-  Result<ikev2::PeerConfig> r = ToResponderPeerConfig(c, &pool);
+  Result<ikev2::PeerConfig> r = ToResponderPeerConfig(c, &pool, nullptr);
   ASSERT_TRUE(r.ok()) << r.error().ToString();
   const ikev2::PeerConfig& pc = *r;
   EXPECT_EQ(pc.local_id, IdPayload::Fqdn("gw"));
@@ -755,12 +757,26 @@ TEST(GwConfigMappingTest, ResponderPeerConfig) {
   EXPECT_EQ(pc.ike_proposals, ikev2::DefaultIkeProposals());
 }
 
-TEST(GwConfigMappingTest, PerPeerPsksOnlyAreRefusedByTheMapping) {
+TEST(GwConfigMappingTest, PerPeerPsksGoThroughTheTable) {
   GwConfig c = GwOk(Gw("", "[[peer]]\nid = \"a\"\npsk = \"" + std::string(kPskHex) + "\"\n"));
   ikev2::TiaPool pool = *MakeTiaPool(c);
-  Result<ikev2::PeerConfig> r = ToResponderPeerConfig(c, &pool);
+  Result<ikev2::PeerConfig> r = ToResponderPeerConfig(c, &pool, nullptr);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code(), Errc::kUnsupported);
+  EXPECT_EQ(r.error().code(), Errc::kInvalidArgument);
+  GwPskTable psks(c);
+  r = ToResponderPeerConfig(c, &pool, &psks);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->psk_provider, &psks);
+  ASSERT_NE(psks.Find(IdPayload::Fqdn("a")), nullptr);
+  EXPECT_EQ(KeyHex(*psks.Find(IdPayload::Fqdn("a"))), kPskHex);
+  // Same bytes, another ID type: not the same identity.
+  EXPECT_EQ(psks.Find(IdPayload::Rfc822("a")), nullptr);
+  EXPECT_EQ(psks.Find(IdPayload::Fqdn("b")), nullptr);  // no shared key
+  // Without [[peer]] entries the shared key is used directly.
+  GwConfig shared = GwOk(GwPsk("", ""));
+  r = ToResponderPeerConfig(shared, &pool, nullptr);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->psk_provider, nullptr);
 }
 
 TEST(GwConfigMappingTest, InitiatorWithVirtualIp) {

@@ -97,6 +97,18 @@ class AddressProvider {
   virtual void Release(const IdPayload& peer_id, Ipv4Address address) = 0;
 };
 
+// PSKs per peer identity, for a responder with many clients (RFC 7296 2.15:
+// the shared secret is chosen by the identity in IDi). Must outlive the IKE
+// SAs of the configs that point to it.
+class PskProvider {
+ public:
+  virtual ~PskProvider() = default;
+  // The PSK shared with the peer that sent `peer_id` (used to verify its
+  // AUTH and to compute ours); nullptr: no key for that identity (the
+  // IKE_AUTH request is then refused with AUTHENTICATION_FAILED).
+  virtual const SecretBytes* Find(const IdPayload& peer_id) const = 0;
+};
+
 struct PeerConfig {
   IdPayload local_id;
   // The identity the peer must authenticate as (nullopt: any identity the
@@ -106,6 +118,10 @@ struct PeerConfig {
 
   LocalAuth local_auth;
   RemoteAuth remote_auth;
+  // Responder with PSK auth (both local_auth and remote_auth kPsk): when
+  // set, the key is looked up by the initiator's IDi here and used in both
+  // directions instead of local_auth.psk/remote_auth.psk. Not owned.
+  const PskProvider* psk_provider = nullptr;
 
   // IKE proposals in preference order, one Suite each (ForIke). The
   // initiator's first KE uses the first one's group; the responder picks the

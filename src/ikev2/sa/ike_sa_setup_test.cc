@@ -297,6 +297,76 @@ TEST(IkeSaSetupTest, AuthFailedAtInitiator) {
   EXPECT_TRUE(x.EventsI<VirtualIpAssigned>().empty());
 }
 
+// A PSK table keyed by identity (what a gateway's [[peer]] entries become).
+class TablePsks final : public PskProvider {
+ public:
+  void Add(const IdPayload& id, std::string_view key) {
+    keys_.push_back({id, SecretBytes(AsBytes(key))});
+  }
+  const SecretBytes* Find(const IdPayload& id) const override {
+    ++lookups;
+    for (const auto& [i, k] : keys_) {
+      if (i == id) return &k;
+    }
+    return nullptr;
+  }
+  mutable int lookups = 0;
+
+ private:
+  std::vector<std::pair<IdPayload, SecretBytes>> keys_;
+};
+
+// RFC 7296 2.15: a responder with one PSK per client identity uses the key
+// of the IDi received, to verify the initiator and to authenticate itself;
+// the responder's own (shared) PSK is then not used at all.
+TEST(IkeSaSetupTest, PerPeerPskChosenByIdi) {
+  TestAddressPool pool;
+  TablePsks psks;
+  psks.Add(IdPayload::Fqdn("other.example.org"), "not this one");
+  psks.Add(IdPayload::Fqdn("mn.example.org"), "the key of mn.example.org");
+  IkeSaManagerConfig rc = Responder(pool);
+  rc.responder->local_auth.psk = SecretBytes(AsBytes("a shared key nobody uses"));
+  rc.responder->remote_auth.psk = rc.responder->local_auth.psk;
+  rc.responder->psk_provider = &psks;
+  PeerConfig ic = test::InitiatorPskConfig();
+  ic.local_auth.psk = SecretBytes(AsBytes("the key of mn.example.org"));
+  ic.remote_auth.psk = ic.local_auth.psk;
+  Exchanger x(ic, std::move(rc));
+  x.Connect();
+  x.RunUntilQuiet();
+  EXPECT_EQ(x.EventsI<IkeSaUp>().size(), 1u);
+  EXPECT_EQ(x.EventsR<IkeSaUp>().size(), 1u);
+  EXPECT_EQ(x.EventsI<ChildSaUp>().size(), 1u);
+  EXPECT_TRUE(x.EventsI<IkeSaDown>().empty());
+  EXPECT_EQ(psks.lookups, 1);
+}
+
+// An identity without a key in the table, and a client presenting another
+// client's identity with its own key, are both refused.
+TEST(IkeSaSetupTest, PerPeerPskUnknownOrWrongKeyRefused) {
+  for (const char* who : {"stranger.example.org", "other.example.org"}) {
+    SCOPED_TRACE(who);
+    TestAddressPool pool;
+    TablePsks psks;
+    psks.Add(IdPayload::Fqdn("other.example.org"), "the key of other.example.org");
+    psks.Add(IdPayload::Fqdn("mn.example.org"), "the key of mn.example.org");
+    IkeSaManagerConfig rc = Responder(pool);
+    rc.responder->psk_provider = &psks;
+    PeerConfig ic = test::InitiatorPskConfig();
+    ic.local_id = IdPayload::Fqdn(who);
+    ic.local_auth.psk = SecretBytes(AsBytes("the key of mn.example.org"));
+    ic.remote_auth.psk = ic.local_auth.psk;
+    Exchanger x(ic, std::move(rc));
+    x.Connect();
+    x.RunUntilQuiet();
+    ASSERT_EQ(x.EventsR<IkeSaDown>().size(), 1u);
+    EXPECT_EQ(x.EventsR<IkeSaDown>()[0].reason, IkeDownReason::kAuthFailed);
+    ASSERT_EQ(x.EventsI<IkeSaDown>().size(), 1u);
+    EXPECT_EQ(x.EventsI<IkeSaDown>()[0].reason, IkeDownReason::kAuthFailed);
+    EXPECT_EQ(pool.acquired, 0);
+  }
+}
+
 // A wrong identity is an authentication failure too.
 TEST(IkeSaSetupTest, UnexpectedResponderIdentity) {
   TestAddressPool pool;

@@ -32,7 +32,8 @@ Status IkeAuth::AddOurAuth(IkeSa& sa, Message& m) {
       SignedOctets(i ? sa.init_request() : sa.init_response(), i ? sa.nr() : sa.ni(), sa.prf(),
                    i ? keys->sk_pi : keys->sk_pr, IdPayloadBody(c.local_id)));
   if (c.local_auth.kind == AuthKind::kPsk) {
-    MIPSEC_ASSIGN_OR_RETURN(Bytes data, PskAuthData(sa.prf(), c.local_auth.psk, octets));
+    const SecretBytes& psk = peer_psk_ != nullptr ? *peer_psk_ : c.local_auth.psk;
+    MIPSEC_ASSIGN_OR_RETURN(Bytes data, PskAuthData(sa.prf(), psk, octets));
     AddPayload(m, Payload::Auth(AuthPayload{AuthMethod::kSharedKeyMic, std::move(data)}));
     return Ok{};
   }
@@ -110,6 +111,12 @@ Status IkeAuth::VerifyPeer(IkeSa& sa, Timestamp now, const Message& m, const IdP
       return Error(Errc::kAuthFailed, "peer used auth method " +
                                           std::to_string(static_cast<int>(auth.method)) +
                                           ", PSK expected");
+    }
+    if (!initiator() && c.psk_provider != nullptr) {
+      // RFC 7296 2.15: the shared secret is the one of the identity in IDi.
+      peer_psk_ = c.psk_provider->Find(id);
+      if (peer_psk_ == nullptr) return Error(Errc::kAuthFailed, "no PSK for the peer's identity");
+      return VerifyPskAuth(sa.prf(), *peer_psk_, octets, auth.data);
     }
     return VerifyPskAuth(sa.prf(), c.remote_auth.psk, octets, auth.data);
   }

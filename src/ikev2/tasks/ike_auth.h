@@ -14,7 +14,8 @@
 // with AUTHENTICATION_FAILED (mipsec has no EAP), as is one whose AUTH,
 // certificate chain or identity does not verify; the response is then that
 // notify alone and the IKE SA goes down. INITIAL_CONTACT is reported as an
-// InitialContact event.
+// InitialContact event. With PeerConfig::psk_provider the PSK is the one of
+// the initiator's IDi, for its AUTH and for ours.
 #ifndef MIPSEC_IKEV2_TASKS_IKE_AUTH_H_
 #define MIPSEC_IKEV2_TASKS_IKE_AUTH_H_
 
@@ -22,6 +23,7 @@
 
 #include "common/bytes.h"
 #include "common/result.h"
+#include "common/secret.h"
 #include "ikev2/sa/task.h"
 
 namespace mipsec::ikev2 {
@@ -40,6 +42,9 @@ class IkeAuth final : public Task {
   Status VerifyPeer(IkeSa& sa, Timestamp now, const Message& m, const IdPayload& id);
 
   std::optional<NotifyPayload> failure_;
+  // Responder with a PskProvider: the key of the peer's IDi (owned by the
+  // provider), used for its AUTH and ours.
+  const SecretBytes* peer_psk_ = nullptr;
 };
 
 // The ID payload body as AUTH covers it (RFC 7296 2.15: ID Type, RESERVED,

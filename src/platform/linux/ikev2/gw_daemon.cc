@@ -139,12 +139,11 @@ Result<std::unique_ptr<GwDaemon>> GwDaemon::Create(const config::GwConfig& confi
 Status GwDaemon::Init() {
   // The pool and the responder config first: nothing opens for a config
   // the SA layer cannot use.
-  auto pool = config_.pool_prefix
-                  ? ikev2::TiaPool::FromPrefix(*config_.pool_prefix)
-                  : ikev2::TiaPool::FromRange(config_.pool_first, config_.pool_last);
+  auto pool = config::MakeTiaPool(config_);
   if (!pool.ok()) return Error(pool.error().code(), "tia_pool: " + pool.error().detail());
   pool_ = std::make_unique<ikev2::TiaPool>(std::move(*pool));
-  auto peer = config::ToResponderPeerConfig(config_, pool_.get());
+  psks_ = std::make_unique<config::GwPskTable>(config_);
+  auto peer = config::ToResponderPeerConfig(config_, pool_.get(), psks_.get());
   if (!peer.ok()) return peer.error();
   // The userspace data path carries ESP-in-UDP only (RFC 3948).
   peer->force_encapsulation = true;

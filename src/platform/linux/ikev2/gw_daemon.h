@@ -108,6 +108,7 @@ class GwDaemon {
   std::unique_ptr<platform::LinuxNetlink> netlink_;
   crypto::SystemRandom random_;
   std::unique_ptr<ikev2::TiaPool> pool_;
+  std::unique_ptr<config::GwPskTable> psks_;  // per-client PSKs ([[peer]])
   std::unique_ptr<IkeRuntime> runtime_;
   std::string tun_name_;
   int tun_ifindex_ = 0;
