@@ -24,6 +24,7 @@
 #include <string>
 #include <thread>
 
+#include "scenarios/ikev2/mipsec_process.h"
 #include "testing/netns/exec.h"
 #include "testing/netns/topology.h"
 #include "testing/strongswan/interop_net.h"
@@ -84,93 +85,6 @@ std::string GwToml(const GwSettings& s) {
   return o.str();
 }
 
-// The real `mipsec gw` in the gw namespace.
-class GwProcess {
- public:
-  static Result<std::unique_ptr<GwProcess>> Start(const Topology& topo, const std::string& toml) {
-    std::unique_ptr<GwProcess> g(new GwProcess);
-    char tmpl[] = "/tmp/mipsec-gw-test-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) return Error(Errc::kSystem, "mkdtemp failed");
-    g->dir_ = tmpl;
-    g->config_ = g->dir_ + "/gw.toml";
-    std::ofstream(g->config_) << toml;
-    auto child = SpawnInNetns(topo.NsFd("gw"), {MIPSEC_BINARY, "gw", "--config", g->config_});
-    if (!child.ok()) return child.error();
-    g->child_ = std::move(*child);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (g->child_->Stderr().find("tia pool") != std::string::npos) return g;
-      if (!g->child_->Running()) {
-        return Error(Errc::kState, "mipsec gw exited: " + g->child_->Stderr());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return Error(Errc::kTimeout, "mipsec gw did not start: " + g->child_->Stderr());
-  }
-  ~GwProcess() {
-    if (child_) {
-      ExecResult r = child_->Stop(Duration::Seconds(5));
-      if (::testing::Test::HasFailure()) {
-        std::cerr << "---- mipsec gw stderr (" << r.Describe() << ") ----\n"
-                  << Tail(child_->Stderr(), 80) << "\n";
-      }
-    }
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
-  // SIGTERM, then how it ended and everything it logged.
-  ExecResult Terminate() {
-    ExecResult r = child_->Stop(Duration::Seconds(5));
-    return r;
-  }
-  std::string Log() const { return child_->Stderr(); }
-  pid_t pid() const { return child_->pid(); }
-  // SIGUSR1 and the counters line it logs.
-  std::string Counters() {
-    const std::size_t before = Count("counters: ");
-    kill(child_->pid(), SIGUSR1);
-    for (int i = 0; i < 100 && Count("counters: ") == before; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    std::string log = Log();
-    auto pos = log.rfind("counters: ");
-    if (pos == std::string::npos) return "";
-    return log.substr(pos, log.find('\n', pos) - pos);
-  }
-  bool WaitForLog(const std::string& needle, int n, Duration timeout) const {
-    const auto end = std::chrono::steady_clock::now() +
-                     std::chrono::milliseconds(timeout.nanos() / 1'000'000);
-    while (std::chrono::steady_clock::now() < end) {
-      if (static_cast<int>(Count(needle)) >= n) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-  std::size_t Count(const std::string& needle) const {
-    std::string log = Log();
-    std::size_t n = 0;
-    for (std::size_t p = log.find(needle); p != std::string::npos; p = log.find(needle, p + 1)) {
-      ++n;
-    }
-    return n;
-  }
-  const std::string& dir() const { return dir_; }
-
- private:
-  GwProcess() = default;
-  static std::string Tail(const std::string& s, int lines) {
-    std::size_t p = s.size();
-    for (int i = 0; i < lines && p > 0; ++i) {
-      p = s.rfind('\n', p - 1);
-      if (p == std::string::npos) return s;
-    }
-    return s.substr(p);
-  }
-  std::string dir_;
-  std::string config_;
-  std::unique_ptr<Child> child_;
-};
-
 StrongswanConfig ClientConfig(std::string_view proposals = "aes128gcm16-prfsha256-x25519",
                               std::string_view esp = "aes128gcm16") {
   StrongswanConfig cfg;
@@ -190,7 +104,7 @@ StrongswanConfig ClientConfig(std::string_view proposals = "aes128gcm16-prfsha25
 // Topology, then the gw, then charon: destroyed in reverse order.
 struct Testbed {
   std::unique_ptr<Topology> topo;
-  std::unique_ptr<GwProcess> gw;
+  std::unique_ptr<MipsecProcess> gw;
   std::unique_ptr<StrongswanPeer> mn;
   ~Testbed() {
     mn.reset();
@@ -207,7 +121,7 @@ void Start(Testbed& tb, const std::string& gw_toml, const StrongswanConfig& mn_c
   if (mn_link != 'A') {
     ASSERT_TRUE(MoveInteropMn(*tb.topo, mn_link).ok());
   }
-  auto gw = GwProcess::Start(*tb.topo, gw_toml);
+  auto gw = MipsecProcess::Start(*tb.topo, "gw", {"gw"}, gw_toml, "tia pool");
   ASSERT_TRUE(gw.ok()) << gw.error().ToString();
   tb.gw = std::move(*gw);
   auto mn = StrongswanPeer::Start(*tb.topo, "mn", mn_cfg);
@@ -377,20 +291,6 @@ TEST(GwInterop, Rfc5265PolicyAllowsOnlyIhaTraffic) {
   ASSERT_TRUE(table.ok());
   EXPECT_FALSE(table->Success()) << "the policy table must be removed at exit";
   std::cout << "[ timing ] Rfc5265Policy body " << SecondsSince(t0) << " s\n";
-}
-
-// A ping flood in the background: `count` pings 10 ms apart.
-std::unique_ptr<Child> StartPings(const Topology& topo, std::string_view ns, std::string_view dst,
-                                  int count) {
-  auto c = SpawnInNetns(topo.NsFd(ns), {"ping", "-q", "-n", "-c", std::to_string(count), "-i",
-                                        "0.01", "-W", "1", std::string(dst)});
-  return c.ok() ? std::move(*c) : nullptr;
-}
-
-int Received(const ExecResult& r) {
-  std::smatch m;
-  if (!std::regex_search(r.out, m, std::regex("([0-9]+) received"))) return -1;
-  return std::stoi(m[1].str());
 }
 
 // (d) strongSwan rekeys the CHILD SA (we answer: the new outbound SA is used

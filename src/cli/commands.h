@@ -25,6 +25,8 @@ Handler AddBench(CLI::App& app);
 
 // `mipsec gw`: the VPN gateway (src/platform/linux/ikev2/gw_daemon.h).
 Handler AddGw(CLI::App& app);
+// `mipsec vpn`: the IKEv2 VPN client (src/platform/linux/ikev2/vpn_client.h).
+Handler AddVpn(CLI::App& app);
 
 }  // namespace mipsec::cli
 

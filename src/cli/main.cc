@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   handlers["fa"] = mipsec::cli::AddFa(app);
   handlers["bench"] = mipsec::cli::AddBench(app);
   handlers["gw"] = mipsec::cli::AddGw(app);
+  handlers["vpn"] = mipsec::cli::AddVpn(app);
 
   CLI11_PARSE(app, argc, argv);
   for (CLI::App* sub : app.get_subcommands()) {

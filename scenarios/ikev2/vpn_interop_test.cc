@@ -1,0 +1,298 @@
+// `mipsec vpn` (our IKEv2 initiator, the real binary in the mn namespace)
+// against real strongSwan 5.9.8 as the VPN gateway (charon with
+// kernel-libipsec in the gw namespace), and against `mipsec gw`, on
+// testing/strongswan's kInteropTopology:
+//
+//   mn a0 198.51.100.10 -- ext (router; NAPT for link C) -- 203.0.113.2 gw ext0
+//   gw int0 192.0.2.1/25 -- int eth0 192.0.2.10   (the intranet)
+//   TIA pool 192.0.2.128/25 (strongSwan's pool, or ours)
+//
+// Every address is inside the namespaces the test creates; the topology,
+// charon and the mipsec processes are always torn down.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "scenarios/ikev2/mipsec_process.h"
+#include "testing/netns/exec.h"
+#include "testing/netns/topology.h"
+#include "testing/strongswan/interop_net.h"
+#include "testing/strongswan/require_strongswan.h"
+#include "testing/strongswan/strongswan_peer.h"
+#include "testing/strongswan/test_pki.h"
+
+namespace mipsec::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr const char kPsk[] = "mipsec-vpn-interop-psk";
+
+std::string Hex(std::string_view s) {
+  std::string out;
+  char b[3];
+  for (unsigned char c : s) {
+    std::snprintf(b, sizeof(b), "%02x", c);
+    out += b;
+  }
+  return out;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool InPool(const std::string& ip) {
+  return ip.rfind("192.0.2.", 0) == 0 && std::stoi(ip.substr(8)) >= 128;
+}
+
+struct VpnSettings {
+  std::string ike_proposals = "aes128gcm16-prfsha256-x25519";
+  std::string esp_proposals = "aes128gcm16";
+  std::string auth = std::string("auth = \"psk\"\npsk = \"") + Hex(kPsk) + "\"\n";
+  std::string local_id = "email:client@example.org";
+  std::string extra;  // raw [client] lines (lifetimes)
+};
+
+std::string VpnToml(const VpnSettings& s) {
+  std::ostringstream o;
+  o << "[client]\n"
+    << "gateway = \"" << kInteropGwExt << "\"\n"
+    << "local_id = \"" << s.local_id << "\"\n"
+    << "remote_id = \"fqdn:gw.example.org\"\n"
+    << s.auth << "ike_proposals = [\"" << s.ike_proposals << "\"]\n"
+    << "esp_proposals = [\"" << s.esp_proposals << "\"]\n"
+    << "routes = [\"" << kInteropIntranet << "\"]\n"
+    << "tun = \"mipsecvpn0\"\n"
+    << s.extra << "log_level = \"debug\"\n";
+  return o.str();
+}
+
+// strongSwan as the gateway: connection "rw", child "net" (the intranet),
+// virtual IPs from kInteropPool, only ext0 used and advertised.
+StrongswanConfig SwanGateway(std::string_view proposals = "aes128gcm16-prfsha256-x25519",
+                             std::string_view esp = "aes128gcm16") {
+  StrongswanConfig cfg;
+  cfg.interfaces_use = "ext0";
+  SwanConnection& rw = cfg.AddConnection("rw");
+  rw.local_addrs = {kInteropGwExt};
+  rw.proposals = proposals;
+  rw.local.id = "gw.example.org";
+  rw.remote.id = "%any";
+  rw.psk = kPsk;
+  rw.pool_addrs = kInteropPool;
+  rw.pool_dns = {"192.0.2.53"};
+  rw.unique = "never";
+  SwanChild& net = rw.AddChild("net");
+  net.local_ts = {kInteropIntranet};
+  net.esp_proposals = esp;
+  return cfg;
+}
+
+// Topology, then the gateway (charon or mipsec gw), then mipsec vpn:
+// destroyed in reverse order.
+struct Testbed {
+  std::unique_ptr<Topology> topo;
+  std::unique_ptr<StrongswanPeer> swan_gw;
+  std::unique_ptr<MipsecProcess> our_gw;
+  std::unique_ptr<MipsecProcess> vpn;
+  ~Testbed() {
+    vpn.reset();
+    our_gw.reset();
+    swan_gw.reset();
+    topo.reset();
+  }
+};
+
+void StartTopology(Testbed& tb, char mn_link) {
+  auto topo = Topology::Create(kInteropTopology);
+  ASSERT_TRUE(topo.ok()) << topo.error().ToString();
+  tb.topo = std::move(*topo);
+  if (mn_link != 'A') {
+    ASSERT_TRUE(MoveInteropMn(*tb.topo, mn_link).ok());
+  }
+}
+
+// Starts `mipsec vpn` and waits for its TIA.
+void StartVpn(Testbed& tb, const std::string& toml, std::string* vip) {
+  auto vpn = MipsecProcess::Start(*tb.topo, "mn", {"vpn"}, toml, "initiating IKE SA");
+  ASSERT_TRUE(vpn.ok()) << vpn.error().ToString();
+  tb.vpn = std::move(*vpn);
+  ASSERT_TRUE(tb.vpn->WaitForLog("TIA ", 1, Duration::Seconds(15)))
+      << tb.vpn->Log() << (tb.swan_gw ? tb.swan_gw->LogTail(40) : "");
+  auto addrs = Ipv4AddressesOn(*tb.topo, "mn", "mipsecvpn0");
+  ASSERT_TRUE(addrs.ok()) << addrs.error().ToString();
+  ASSERT_THAT(*addrs, SizeIs(1));
+  *vip = (*addrs)[0];
+}
+
+// (a) PSK, AES-GCM-16-128, x25519 against strongSwan: our client gets a TIA
+// from strongSwan's pool onto its TUN, pings the intranet and is pinged
+// back; SIGTERM deletes the IKE SA at the gateway and removes the TIA.
+TEST(VpnInterop, PskGcmX25519AgainstStrongswanGateway) {
+  MIPSEC_REQUIRE_STRONGSWAN();
+  auto t0 = std::chrono::steady_clock::now();
+  Testbed tb;
+  ASSERT_NO_FATAL_FAILURE(StartTopology(tb, 'A'));
+  auto gw = StrongswanPeer::Start(*tb.topo, "gw", SwanGateway());
+  ASSERT_TRUE(gw.ok()) << gw.error().ToString();
+  tb.swan_gw = std::move(*gw);
+  std::string vip;
+  ASSERT_NO_FATAL_FAILURE(StartVpn(tb, VpnToml({}), &vip));
+  EXPECT_TRUE(InPool(vip)) << vip;
+  EXPECT_THAT(tb.vpn->Log(), HasSubstr("dns 192.0.2.53"));
+
+  auto sa = tb.swan_gw->EstablishedSa("rw");
+  ASSERT_TRUE(sa.ok()) << sa.error().ToString();
+  EXPECT_EQ(sa->encr_alg, "AES_GCM_16");
+  EXPECT_EQ(sa->dh_group, "CURVE_25519");
+  EXPECT_EQ(sa->remote_id, "client@example.org");
+  EXPECT_THAT(sa->remote_vips, ::testing::ElementsAre(vip));
+  EXPECT_EQ(sa->remote_port, 4500);
+  const ChildSaInfo* c = sa->InstalledChild("net");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->encap);
+
+  ASSERT_TRUE(Ping(*tb.topo, "mn", kInteropIntHost, 3).ok()) << tb.vpn->Log();
+  ASSERT_TRUE(Ping(*tb.topo, "int", vip, 2).ok());
+  auto after = tb.swan_gw->EstablishedSa("rw");
+  ASSERT_TRUE(after.ok());
+  ASSERT_NE(after->InstalledChild("net"), nullptr);
+  EXPECT_GE(after->InstalledChild("net")->packets_in, 5u);
+  EXPECT_GE(after->InstalledChild("net")->packets_out, 5u);
+  EXPECT_THAT(tb.vpn->Counters(), HasSubstr("tia " + vip));
+  EXPECT_THAT(tb.vpn->Log(), ::testing::Not(HasSubstr("SK_")));
+
+  ExecResult r = tb.vpn->Terminate();
+  EXPECT_TRUE(r.Success()) << r.Describe() << "\n" << tb.vpn->Log();
+  auto gone = tb.swan_gw->WaitForSa("rw", [](const IkeSaInfo&) { return false; },
+                                    Duration::Millis(1));
+  (void)gone;
+  auto left = tb.swan_gw->ListSas("rw");
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->empty()) << "strongSwan still has the IKE SA after our Delete";
+  auto link = tb.topo->Exec("mn", {"ip", "link", "show", "mipsecvpn0"});
+  ASSERT_TRUE(link.ok());
+  EXPECT_NE(link->exit_code, 0) << "the TUN outlived mipsec vpn";
+  std::cout << "[ timing ] VpnPskGcm body " << SecondsSince(t0) << " s\n";
+}
+
+// (b) The client behind ext's NAPT (link C) with RSA-2048 certificates,
+// AES-256-CBC + HMAC-SHA-256 and MODP-2048 for IKE, AES-128-CBC +
+// HMAC-SHA-256 for ESP. During a ping flood our client rekeys the CHILD SA
+// (every ~2 s) and the IKE SA (~4 s), and strongSwan rekeys the CHILD SA
+// and the IKE SA once each: no ping is lost.
+TEST(VpnInterop, NaptRsaModp2048CbcRekeysFromBothEndsLoseNothing) {
+  MIPSEC_REQUIRE_STRONGSWAN();
+  MIPSEC_REQUIRE_PKI();
+  auto t0 = std::chrono::steady_clock::now();
+  auto pki = TestPki::Create(SwanKeyType::kRsa2048);
+  ASSERT_TRUE(pki.ok()) << pki.error().ToString();
+  auto gw_cert = (*pki)->Issue("gw", "gw.example.org", SwanKeyType::kRsa2048);
+  auto mn_cert = (*pki)->Issue("mn", "client.example.org", SwanKeyType::kRsa2048);
+  ASSERT_TRUE(gw_cert.ok() && mn_cert.ok());
+
+  Testbed tb;
+  ASSERT_NO_FATAL_FAILURE(StartTopology(tb, 'C'));
+  StrongswanConfig swan = SwanGateway("aes256-sha256-modp2048", "aes128-sha256");
+  SwanConnection& rw = swan.connections[0];
+  rw.local = {SwanAuth::kPubkey, gw_cert->id, gw_cert->cert, gw_cert->key, ""};
+  rw.remote = {SwanAuth::kPubkey, "%any", "", "", (*pki)->ca_cert()};
+  rw.psk.clear();
+  auto gw = StrongswanPeer::Start(*tb.topo, "gw", swan);
+  ASSERT_TRUE(gw.ok()) << gw.error().ToString();
+  tb.swan_gw = std::move(*gw);
+
+  VpnSettings vs;
+  vs.ike_proposals = "aes256-sha256-modp2048";
+  vs.esp_proposals = "aes128-sha256";
+  vs.local_id = "fqdn:client.example.org";
+  vs.auth = "auth = \"cert\"\ncertificate = \"" + mn_cert->cert + "\"\nprivate_key = \"" +
+            mn_cert->key + "\"\nca = \"" + (*pki)->ca_cert() + "\"\n";
+  vs.extra =
+      "child_soft_lifetime = \"2s\"\nchild_hard_lifetime = \"60s\"\n"
+      "ike_soft_lifetime = \"4s\"\nike_hard_lifetime = \"60s\"\n";
+  std::string vip;
+  ASSERT_NO_FATAL_FAILURE(StartVpn(tb, VpnToml(vs), &vip));
+
+  auto sa = tb.swan_gw->EstablishedSa("rw");
+  ASSERT_TRUE(sa.ok()) << sa.error().ToString();
+  EXPECT_EQ(sa->encr_alg, "AES_CBC");
+  EXPECT_EQ(sa->encr_keysize, 256);
+  EXPECT_EQ(sa->dh_group, "MODP_2048");
+  EXPECT_TRUE(sa->nat_remote) << "strongSwan must see the client behind the NAT";
+  EXPECT_EQ(sa->remote_host, kInteropExtWan);
+  EXPECT_GE(tb.swan_gw->CountLog(std::regex("authentication of 'client\\.example\\.org' with "
+                                            "RSA.*successful")),
+            1)
+      << tb.swan_gw->LogTail(40);
+
+  auto pings = StartPings(*tb.topo, "mn", kInteropIntHost, 600);
+  ASSERT_NE(pings, nullptr);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  ASSERT_TRUE(tb.swan_gw->RekeyChild("net").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_TRUE(tb.swan_gw->RekeyIke("rw").ok());
+  auto res = pings->Wait(Duration::Seconds(20));
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(Received(*res), 600) << res->out << tb.vpn->Log();
+  // Ours (soft lifetimes) and strongSwan's (commands) both happened.
+  EXPECT_GE(tb.vpn->Count("rekey"), 3u);
+  EXPECT_GE(tb.swan_gw->ChildRekeys("net"), 3) << tb.swan_gw->LogTail(60);
+  EXPECT_GE(tb.swan_gw->IkeRekeys("rw"), 2) << tb.swan_gw->LogTail(60);
+  ASSERT_TRUE(Ping(*tb.topo, "int", vip, 1).ok());
+  EXPECT_THAT(tb.vpn->Counters(), HasSubstr("install_errors 0"));
+  std::cout << "[ timing ] VpnNaptRsaRekeys body " << SecondsSince(t0) << " s\n";
+}
+
+// (c) Our client against our gateway (its key from a [[peer]] entry): TIA,
+// pings both ways, and the gateway's SIGTERM Delete makes the client drop
+// the TIA and (with --no-retry) exit 1 naming the reason.
+TEST(VpnInterop, AgainstMipsecGw) {
+  MIPSEC_REQUIRE_STRONGSWAN();  // the same tools (ip, nft) and root
+  auto t0 = std::chrono::steady_clock::now();
+  Testbed tb;
+  ASSERT_NO_FATAL_FAILURE(StartTopology(tb, 'A'));
+  std::ostringstream g;
+  g << "[gateway]\nlisten = \"" << kInteropGwExt << "\"\nlocal_id = \"fqdn:gw.example.org\"\n"
+    << "auth = \"psk\"\nlog_level = \"debug\"\n"
+    << "\n[tia_pool]\nrange = \"" << kInteropPool << "\"\n"
+    << "\n[intranet]\nprefixes = [\"" << kInteropIntranet << "\"]\n"
+    << "\n[[peer]]\nid = \"email:client@example.org\"\npsk = \"" << Hex(kPsk) << "\"\n";
+  auto gw = MipsecProcess::Start(*tb.topo, "gw", {"gw"}, g.str(), "tia pool");
+  ASSERT_TRUE(gw.ok()) << gw.error().ToString();
+  tb.our_gw = std::move(*gw);
+  auto vpn = MipsecProcess::Start(*tb.topo, "mn", {"vpn", "--no-retry"}, VpnToml({}),
+                                  "initiating IKE SA");
+  ASSERT_TRUE(vpn.ok()) << vpn.error().ToString();
+  tb.vpn = std::move(*vpn);
+  ASSERT_TRUE(tb.vpn->WaitForLog("TIA ", 1, Duration::Seconds(15)))
+      << tb.vpn->Log() << tb.our_gw->Log();
+  auto addrs = Ipv4AddressesOn(*tb.topo, "mn", "mipsecvpn0");
+  ASSERT_TRUE(addrs.ok());
+  ASSERT_THAT(*addrs, SizeIs(1));
+  const std::string vip = (*addrs)[0];
+  EXPECT_TRUE(InPool(vip)) << vip;
+  ASSERT_TRUE(Ping(*tb.topo, "mn", kInteropIntHost, 3).ok()) << tb.vpn->Log();
+  ASSERT_TRUE(Ping(*tb.topo, "int", vip, 2).ok());
+  EXPECT_THAT(tb.our_gw->Counters(), HasSubstr("tia in_use 1"));
+
+  ExecResult r = tb.our_gw->Terminate();
+  EXPECT_TRUE(r.Success()) << r.Describe();
+  ASSERT_TRUE(tb.vpn->WaitForLog("IKE SA down", 1, Duration::Seconds(5))) << tb.vpn->Log();
+  ExecResult v = tb.vpn->Terminate();
+  EXPECT_EQ(v.exit_code, 1) << v.Describe() << "\n" << tb.vpn->Log();
+  EXPECT_THAT(tb.vpn->Log(), HasSubstr("mipsec vpn: "));
+  std::cout << "[ timing ] VpnAgainstMipsecGw body " << SecondsSince(t0) << " s\n";
+}
+
+}  // namespace
+}  // namespace mipsec::testing
