@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <regex>
 #include <sstream>
@@ -292,6 +293,39 @@ TEST(VpnInterop, AgainstMipsecGw) {
   EXPECT_EQ(v.exit_code, 1) << v.Describe() << "\n" << tb.vpn->Log();
   EXPECT_THAT(tb.vpn->Log(), HasSubstr("mipsec vpn: "));
   std::cout << "[ timing ] VpnAgainstMipsecGw body " << SecondsSince(t0) << " s\n";
+}
+
+// (d) `mipsec bench ike` (the set-up load generator of BENCHMARKS.md)
+// against mipsec gw for one second: set-ups complete, none fails, the JSON
+// report is well-formed, and the gateway is left with no IKE SA.
+TEST(VpnInterop, BenchIkeAgainstMipsecGw) {
+  MIPSEC_REQUIRE_STRONGSWAN();
+  Testbed tb;
+  ASSERT_NO_FATAL_FAILURE(StartTopology(tb, 'A'));
+  std::ostringstream g;
+  g << "[gateway]\nlisten = \"" << kInteropGwExt << "\"\nlocal_id = \"fqdn:gw.example.org\"\n"
+    << "auth = \"psk\"\npsk = \"" << Hex(kPsk) << "\"\ncookie_threshold = 1000\n"
+    << "\n[tia_pool]\nrange = \"" << kInteropPool << "\"\n"
+    << "\n[intranet]\nprefixes = [\"" << kInteropIntranet << "\"]\n";
+  auto gw = MipsecProcess::Start(*tb.topo, "gw", {"gw"}, g.str(), "tia pool");
+  ASSERT_TRUE(gw.ok()) << gw.error().ToString();
+  tb.our_gw = std::move(*gw);
+  const std::string vpn = tb.our_gw->dir() + "/load.toml";
+  std::ofstream(vpn) << VpnToml({});
+  auto r = tb.topo->Exec("mn",
+                         {MIPSEC_BINARY, "bench", "ike", "--config", vpn, "--json",
+                          "--concurrency", "4", "--duration", "1s", "--warmup", "0s"},
+                         Duration::Seconds(30));
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  EXPECT_EQ(r->exit_code, 0) << r->Describe() << r->out << r->err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r->out, m, std::regex("\"established\": ([0-9]+)"))) << r->out;
+  EXPECT_GT(std::stoi(m[1].str()), 10) << r->out;
+  EXPECT_THAT(r->out, HasSubstr("\"failed\": 0"));
+  // Every IKE SA was deleted again (the deletes in flight at the end
+  // finish within the gateway's DPD-free grace).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_THAT(tb.our_gw->Counters(), HasSubstr("tia in_use 0")) << tb.our_gw->Log();
 }
 
 }  // namespace

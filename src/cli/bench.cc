@@ -349,7 +349,8 @@ Handler AddBench(CLI::App& app) {
                 "Skip the pass where every mobile node registers once (binding creation)");
   reg->add_flag("--json", o->json, "Print the report as JSON");
   reg->add_flag("--keep", o->keep, "With --spawn-ha: keep the temporary directory (config, log)");
-  return [o] { return Run(*o); };
+  Handler ike = AddBenchIke(*bench);
+  return [o, reg, ike] { return reg->parsed() ? Run(*o) : ike(); };
 }
 
 }  // namespace mipsec::cli

@@ -22,6 +22,8 @@ Handler AddFa(CLI::App& app);
 
 // `mipsec bench reg`: the registration load generator (src/platform/linux/mip4/reg_load.h).
 Handler AddBench(CLI::App& app);
+// `mipsec bench ike` under `bench` (bench_ike.cc; src/platform/linux/ikev2/ike_load.h).
+Handler AddBenchIke(CLI::App& bench);
 
 // `mipsec gw`: the VPN gateway (src/platform/linux/ikev2/gw_daemon.h).
 Handler AddGw(CLI::App& app);
