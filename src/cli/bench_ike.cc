@@ -72,16 +72,21 @@ int RunBenchIke(const BenchIkeOptions& o) {
                         {"datagrams_in", r->datagrams_in},
                         {"latency_ms", {{"p50", r->latency_p50_ms},
                                         {"p90", r->latency_p90_ms},
-                                        {"p99", r->latency_p99_ms}}}};
+                                        {"p99", r->latency_p99_ms},
+                                        {"mean", r->latency_mean_ms},
+                                        {"max", r->latency_max_ms}}}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf(
         "mipsec bench ike: %s, %zu in flight: %.0f IKE SA set-ups/s (%llu in %.1f s, %llu "
-        "failed); latency p50 %.2f ms p90 %.2f ms p99 %.2f ms\n",
+        "failed); latency p50 %.2f ms p90 %.2f ms p99 %.2f ms mean %.2f ms max %.1f ms; "
+        "%.2f datagrams out per set-up\n",
         lo.gateway.ToString().c_str(), o.concurrency, r->rate,
         static_cast<unsigned long long>(r->established), r->seconds,
         static_cast<unsigned long long>(r->failed), r->latency_p50_ms, r->latency_p90_ms,
-        r->latency_p99_ms);
+        r->latency_p99_ms, r->latency_mean_ms, r->latency_max_ms,
+        r->established ? static_cast<double>(r->datagrams_out) / static_cast<double>(r->established)
+                       : 0.0);
   }
   return r->established > 0 && r->failed == 0 ? 0 : 1;
 }

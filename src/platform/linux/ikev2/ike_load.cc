@@ -96,6 +96,12 @@ class Loader {
     r.datagrams_in = in_;
     r.seconds = static_cast<double>(o_.duration.nanos()) / 1e9;
     r.rate = static_cast<double>(established_) / r.seconds;
+    double sum = 0;
+    for (double l : latencies_ms_) {
+      sum += l;
+      r.latency_max_ms = std::max(r.latency_max_ms, l);
+    }
+    if (!latencies_ms_.empty()) r.latency_mean_ms = sum / static_cast<double>(latencies_ms_.size());
     r.latency_p50_ms = Percentile(latencies_ms_, 0.50);
     r.latency_p90_ms = Percentile(latencies_ms_, 0.90);
     r.latency_p99_ms = Percentile(latencies_ms_, 0.99);
@@ -125,7 +131,7 @@ class Loader {
       if (!n.ok() || *n == 0) break;
       for (std::size_t i = 0; i < *n; ++i) {
         if (rx_[i].truncated) continue;
-        ++in_;
+        if (now >= measure_from_ && now < end_) ++in_;
         manager_->OnDatagram(now, rx_[i].local, rx_[i].remote, rx_[i].data());
       }
       if (*n < rx_.size()) break;
@@ -144,7 +150,7 @@ class Loader {
         d.payload = t->payload;
         d.remote = t->remote;
         d.source = t->local.address;
-        if (s.Send(d).ok()) ++out_;
+        if (s.Send(d).ok() && now >= measure_from_ && now < end_) ++out_;
       }
       while (auto e = manager_->PollEvent()) {
         any = true;

@@ -42,13 +42,17 @@ struct IkeLoadOptions {
 struct IkeLoadResult {
   std::uint64_t established = 0;  // CHILD SA up in the measured window
   std::uint64_t failed = 0;       // IKE SA down before its CHILD SA was up
-  std::uint64_t datagrams_out = 0;  // IKE datagrams sent (retransmits show as > 4 per set-up + 1 per delete)
+  // IKE datagrams sent and received in the window (a set-up and its delete
+  // take 3 each way; COOKIEs and retransmissions add to that).
+  std::uint64_t datagrams_out = 0;
   std::uint64_t datagrams_in = 0;
   double seconds = 0;             // the measured window
   double rate = 0;                // established / seconds
   double latency_p50_ms = 0;      // start of IKE_SA_INIT -> CHILD SA up
   double latency_p90_ms = 0;
   double latency_p99_ms = 0;
+  double latency_mean_ms = 0;
+  double latency_max_ms = 0;
 };
 
 Result<IkeLoadResult> RunIkeLoad(const IkeLoadOptions& options, Logger log);
