@@ -89,7 +89,7 @@ void PrintStats(const EspDataPath& dp) {
   std::printf(
       "stats tx_batches=%llu tx_tun=%llu tx_sent=%llu tx_sent_bytes=%llu tx_no_policy=%llu "
       "tx_send_errors=%llu tx_send_waits=%llu rx_batches=%llu rx_dgrams=%llu rx_delivered=%llu "
-      "rx_delivered_bytes=%llu rx_truncated=%llu rx_tun_errors=%llu rx_ike=%llu "
+      "rx_delivered_bytes=%llu rx_truncated=%llu rx_tun_errors=%llu rx_tun_coalesced=%llu rx_ike=%llu "
       "rx_keepalives=%llu tx_read_ns=%llu tx_crypto_ns=%llu tx_send_ns=%llu rx_recv_ns=%llu "
       "rx_crypto_ns=%llu rx_write_ns=%llu%s\n",
       static_cast<unsigned long long>(s.tx.batches),
@@ -105,6 +105,7 @@ void PrintStats(const EspDataPath& dp) {
       static_cast<unsigned long long>(s.rx.delivered_bytes),
       static_cast<unsigned long long>(s.rx.truncated),
       static_cast<unsigned long long>(s.rx.tun_write_errors),
+      static_cast<unsigned long long>(s.rx.tun_coalesced),
       static_cast<unsigned long long>(s.rx.ike), static_cast<unsigned long long>(s.rx.keepalives),
       static_cast<unsigned long long>(s.tx.tun_read_ns),
       static_cast<unsigned long long>(s.tx.crypto_ns),
@@ -149,9 +150,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--sockbuf", linux_config.socket_buffer_bytes, "UDP socket buffer bytes")
       ->capture_default_str();
+  bool no_gso = false;
+  app.add_flag("--no-gso", no_gso, "Send without UDP_SEGMENT (UDP GSO)");
+  bool no_gro = false;
+  app.add_flag("--no-gro", no_gro, "Write to the TUN without TCP coalescing (IFF_VNET_HDR)");
   app.add_option("--txqueuelen", linux_config.tun_txqueuelen, "TUN transmit queue length")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  linux_config.udp_gso = !no_gso;
+  linux_config.tun_gro = !no_gro;
 
   Result<InterfaceAddress> tun_address = InterfaceAddress::Parse(tun_address_text);
   if (!tun_address.ok()) return Fail("--tun-address", tun_address.error().ToString());

@@ -10,6 +10,7 @@
 #define MIPSEC_PLATFORM_TUN_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 
@@ -50,6 +51,10 @@ class TunDevice {
   // Error means the FIRST was rejected (e.g. not an IP packet): drop it and
   // go on with the rest.
   virtual Result<std::size_t> WriteBatch(std::span<const PacketBuf> bufs, std::size_t offset) = 0;
+  // Packets WriteBatch wrote merged with others (TCP receive coalescing,
+  // platform/linux/tun_device.h); 0 for a device that does not merge. May
+  // be read from any thread.
+  virtual std::uint64_t CoalescedPackets() const { return 0; }
 };
 
 }  // namespace mipsec::platform

@@ -26,6 +26,12 @@ struct UdpOptions {
   bool receive_errors = false;        // IP_RECVERR; read them with ReadError()
   bool receive_ttl = false;           // IP_RECVTTL: fill Datagram::ttl
   std::optional<std::uint8_t> tos{};  // IP_TOS for every datagram sent (DSCP << 2 | ECN)
+  // UDP generic segmentation offload (UDP_SEGMENT) in SendBatch: runs of
+  // equal-size datagrams to one destination cross the stack as one packet
+  // (platform/linux/socket_io.h). The wire is unchanged. Turned off for
+  // good if the kernel refuses it for a route (EIO), after which that
+  // batch is sent again without it.
+  bool segmentation_offload = false;
 };
 
 // An ICMP error queued by IP_RECVERR for a datagram this socket sent.

@@ -117,10 +117,11 @@ Result<std::unique_ptr<EspDataPath>> EspDataPath::Create(std::unique_ptr<TunDevi
 Result<std::unique_ptr<EspDataPath>> EspDataPath::OpenLinux(const EspDataPathLinuxConfig& config,
                                                             const EspDataPathOptions& options) {
   MIPSEC_ASSIGN_OR_RETURN(std::unique_ptr<LinuxTunDevice> tun,
-                          LinuxTunDevice::Create(config.tun_name));
+                          LinuxTunDevice::Create(config.tun_name, config.tun_gro));
   if (config.tun_txqueuelen > 0) MIPSEC_TRY(SetTxQueueLen(tun->name(), config.tun_txqueuelen));
   UdpOptions uo;
   uo.bind = config.bind;
+  uo.segmentation_offload = config.udp_gso;
   MIPSEC_ASSIGN_OR_RETURN(std::unique_ptr<LinuxUdpSocket> udp, LinuxUdpSocket::Open(uo));
   if (config.socket_buffer_bytes > 0) {
     MIPSEC_TRY(SetSocketBuffer(udp->fd(), config.socket_buffer_bytes));
@@ -617,6 +618,7 @@ EspDataPathStats EspDataPath::Stats() const {
   s.rx.delivered = rxc_.delivered.Get();
   s.rx.delivered_bytes = rxc_.delivered_bytes.Get();
   s.rx.tun_write_errors = rxc_.tun_write_errors.Get();
+  s.rx.tun_coalesced = tun_->CoalescedPackets();
   s.rx.ike = rxc_.ike.Get();
   s.rx.keepalives = rxc_.keepalives.Get();
   s.rx.recv_errors = rxc_.recv_errors.Get();

@@ -95,6 +95,13 @@ struct EspDataPathLinuxConfig {
   // The TUN's transmit queue (packets the host queued for us to read); 0:
   // leave the kernel default (500).
   int tun_txqueuelen = 2000;
+  // UDP GSO for the ESP-in-UDP datagrams of one TX batch (UdpOptions::
+  // segmentation_offload): a TCP burst read from the TUN becomes equal-size
+  // ESP datagrams to one peer, which then cross the stack as one packet.
+  bool udp_gso = true;
+  // TCP receive coalescing on the TUN (LinuxTunDevice gro): the decrypted
+  // segments of a bulk transfer reach the host stack as one packet per run.
+  bool tun_gro = true;
 };
 
 // An IKE message that arrived on UDP 4500 behind the non-ESP marker.
@@ -134,6 +141,7 @@ struct EspRxStats {
   std::uint64_t delivered = 0;  // inner packets written to the TUN
   std::uint64_t delivered_bytes = 0;
   std::uint64_t tun_write_errors = 0;  // refused or not written by the TUN
+  std::uint64_t tun_coalesced = 0;     // delivered as part of a merged TCP run (TUN GRO)
   std::uint64_t ike = 0;               // IKE messages handed to the handler
   std::uint64_t keepalives = 0;        // NAT keepalives (RFC 3948 2.3)
   std::uint64_t recv_errors = 0;

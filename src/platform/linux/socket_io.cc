@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <linux/errqueue.h>
 #include <net/if.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -108,30 +109,70 @@ Result<std::size_t> RecvBatch(int fd, std::span<Datagram> batch, std::uint16_t l
   return static_cast<std::size_t>(got);
 }
 
+namespace {
+
+bool SameFlow(const OutgoingDatagram& a, const OutgoingDatagram& b) {
+  return a.remote == b.remote && a.source == b.source && a.ifindex == b.ifindex && a.ttl == b.ttl;
+}
+
+}  // namespace
+
 Result<std::size_t> SendBatch(int fd, std::span<const OutgoingDatagram> batch,
-                              std::string_view what) {
+                              std::string_view what, std::size_t gso_max_segments,
+                              bool* gso_refused) {
+  // With GSO, one message carries a run of datagrams: same destination,
+  // source, ifindex and TTL, all of the first one's size except the last,
+  // which may be shorter (the kernel's UDP_SEGMENT rule), at most
+  // gso_max_segments and kMaxGsoBytes of payload.
+  constexpr std::size_t kMaxDatagrams = kMaxBatch * 4;
   std::size_t sent_total = 0;
   while (sent_total < batch.size()) {
-    auto chunk = batch.subspan(sent_total, std::min(batch.size() - sent_total, kMaxBatch));
+    auto rest = batch.subspan(sent_total);
     mmsghdr msgs[kMaxBatch];
-    iovec iovs[kMaxBatch];
+    iovec iovs[kMaxDatagrams];
+    std::size_t counts[kMaxBatch];
     sockaddr_in names[kMaxBatch];
-    alignas(cmsghdr) unsigned char control[kMaxBatch][kSendCmsgSpace];
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      const OutgoingDatagram& d = chunk[i];
+    alignas(cmsghdr) unsigned char control[kMaxBatch][kSendCmsgSpace + CMSG_SPACE(sizeof(std::uint16_t))];
+    std::size_t nmsgs = 0;
+    std::size_t used = 0;  // datagrams in this sendmmsg
+    while (nmsgs < kMaxBatch && used < rest.size() && used < kMaxDatagrams) {
+      const OutgoingDatagram& d = rest[used];
+      std::size_t run = 1;
+      std::size_t bytes = d.payload.size();
+      if (gso_max_segments > 1 && !d.payload.empty()) {
+        while (used + run < rest.size() && used + run < kMaxDatagrams &&
+               run < gso_max_segments) {
+          const OutgoingDatagram& n = rest[used + run];
+          if (!SameFlow(d, n) || n.payload.size() > d.payload.size() || n.payload.empty() ||
+              bytes + n.payload.size() > kMaxGsoBytes) {
+            break;
+          }
+          bytes += n.payload.size();
+          ++run;
+          if (n.payload.size() < d.payload.size()) break;  // a short one ends the run
+        }
+      }
+      for (std::size_t k = 0; k < run; ++k) {
+        const OutgoingDatagram& x = rest[used + k];
+        iovs[used + k] = iovec{const_cast<std::uint8_t*>(x.payload.data()), x.payload.size()};
+      }
+      const std::size_t i = nmsgs++;
+      counts[i] = run;
       names[i] = ToSockaddr(d.remote);
-      iovs[i] = iovec{const_cast<std::uint8_t*>(d.payload.data()), d.payload.size()};
       msgs[i] = mmsghdr{};
       msgs[i].msg_hdr.msg_name = &names[i];
       msgs[i].msg_hdr.msg_namelen = sizeof names[i];
-      msgs[i].msg_hdr.msg_iov = &iovs[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_iov = &iovs[used];
+      msgs[i].msg_hdr.msg_iovlen = run;
+      used += run;
       const bool pktinfo = !d.source.IsAny() || d.ifindex != 0;
-      if (!pktinfo && !d.ttl) continue;
+      const bool gso = run > 1;
+      if (!pktinfo && !d.ttl && !gso) continue;
       std::memset(control[i], 0, sizeof control[i]);
       msgs[i].msg_hdr.msg_control = control[i];
       msgs[i].msg_hdr.msg_controllen = (pktinfo ? CMSG_SPACE(sizeof(in_pktinfo)) : 0) +
-                                       (d.ttl ? CMSG_SPACE(sizeof(int)) : 0);
+                                       (d.ttl ? CMSG_SPACE(sizeof(int)) : 0) +
+                                       (gso ? CMSG_SPACE(sizeof(std::uint16_t)) : 0);
       cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
       if (pktinfo) {
         c->cmsg_level = IPPROTO_IP;
@@ -149,19 +190,29 @@ Result<std::size_t> SendBatch(int fd, std::span<const OutgoingDatagram> batch,
         c->cmsg_len = CMSG_LEN(sizeof(int));
         int ttl = *d.ttl;
         std::memcpy(CMSG_DATA(c), &ttl, sizeof ttl);
+        c = CMSG_NXTHDR(&msgs[i].msg_hdr, c);
+      }
+      if (gso) {
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;  // the kernel cuts the payload into gso_size pieces
+        c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+        const auto gso_size = static_cast<std::uint16_t>(d.payload.size());
+        std::memcpy(CMSG_DATA(c), &gso_size, sizeof gso_size);
       }
     }
-    int sent = sendmmsg(fd, msgs, static_cast<unsigned>(chunk.size()), MSG_DONTWAIT);
+    int sent = sendmmsg(fd, msgs, static_cast<unsigned>(nmsgs), MSG_DONTWAIT);
     if (sent < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return sent_total;
       if (sent_total > 0) return sent_total;  // the failing one goes first next time
       int err = errno;
-      std::string msg = "sendmmsg on " + std::string(what) + " to " + chunk[0].remote.ToString();
-      if (!chunk[0].source.IsAny()) msg += " from " + chunk[0].source.ToString();
+      if (gso_refused != nullptr && counts[0] > 1 && err == EIO) *gso_refused = true;
+      std::string msg = "sendmmsg on " + std::string(what) + " to " + rest[0].remote.ToString();
+      if (!rest[0].source.IsAny()) msg += " from " + rest[0].source.ToString();
+      if (counts[0] > 1) msg += " (UDP_SEGMENT, " + std::to_string(counts[0]) + " datagrams)";
       return SysError(msg, err);
     }
-    sent_total += static_cast<std::size_t>(sent);
-    if (static_cast<std::size_t>(sent) < chunk.size()) break;
+    for (int k = 0; k < sent; ++k) sent_total += counts[k];
+    if (static_cast<std::size_t>(sent) < nmsgs) break;
   }
   return sent_total;
 }

@@ -36,8 +36,20 @@ Result<std::size_t> RecvBatch(int fd, std::span<Datagram> batch, std::uint16_t l
 // that sets a source or an ifindex, and an IP_TTL one for each that sets
 // ttl. Stops at EAGAIN. An error on the first datagram of the batch is
 // returned as an Error.
+// gso_max_segments > 1 (UDP sockets only): UDP generic segmentation offload
+// (UDP_SEGMENT, Linux 4.18): a run of consecutive datagrams with the same
+// destination, source, ifindex and TTL, each of the first one's size except
+// a shorter last one, goes to the kernel as one message of at most that many
+// segments and kMaxGsoBytes, and crosses the stack (routing, netfilter,
+// forwarding hops, veth) as one packet until it is cut up. On the wire the
+// datagrams are exactly those of a plain send. An error for such a message
+// fails its whole run; EIO (the route's device cannot checksum-offload, so
+// the kernel refuses GSO) also sets *gso_refused.
+inline constexpr std::size_t kMaxGsoBytes = 65507 - 8;  // IPv4 total length limit, with slack
+inline constexpr std::size_t kMaxGsoSegments = 64;       // UDP_MAX_SEGMENTS on every kernel
 Result<std::size_t> SendBatch(int fd, std::span<const OutgoingDatagram> batch,
-                              std::string_view what);
+                              std::string_view what, std::size_t gso_max_segments = 0,
+                              bool* gso_refused = nullptr);
 
 // One entry of the IP_RECVERR error queue, nullopt when empty.
 Result<std::optional<SocketError>> ReadErrorQueue(int fd, std::string_view what);

@@ -4,24 +4,28 @@
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "common/bug.h"
+#include "common/checksum.h"
+#include "common/ip/tcp_coalesce.h"
 #include "platform/linux/sys_error.h"
 
 namespace mipsec::platform {
 
-Result<std::unique_ptr<LinuxTunDevice>> LinuxTunDevice::Create(std::string_view name) {
+Result<std::unique_ptr<LinuxTunDevice>> LinuxTunDevice::Create(std::string_view name, bool gro) {
   if (name.size() >= IFNAMSIZ) {
     return Error(Errc::kInvalidArgument, "TUN name too long: " + std::string(name));
   }
   ScopedFd fd(open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
   if (!fd.valid()) return SysError("open /dev/net/tun");
   ifreq ifr{};
-  ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (gro ? IFF_VNET_HDR : 0);
   std::memcpy(ifr.ifr_name, name.data(), name.size());
   if (ioctl(fd.get(), TUNSETIFF, &ifr) != 0) {
     return SysError("TUNSETIFF " +
@@ -31,7 +35,7 @@ Result<std::unique_ptr<LinuxTunDevice>> LinuxTunDevice::Create(std::string_view 
   unsigned index = if_nametoindex(actual.c_str());
   if (index == 0) return SysError("if_nametoindex " + actual);
   return std::unique_ptr<LinuxTunDevice>(
-      new LinuxTunDevice(std::move(fd), std::move(actual), static_cast<int>(index)));
+      new LinuxTunDevice(std::move(fd), std::move(actual), static_cast<int>(index), gro));
 }
 
 Result<std::size_t> LinuxTunDevice::ReadBatch(std::span<PacketBuf> bufs, std::size_t offset) {
@@ -40,10 +44,31 @@ Result<std::size_t> LinuxTunDevice::ReadBatch(std::span<PacketBuf> bufs, std::si
     if (MIPSEC_BUG_IF(b.buffer.size() <= offset, "TUN read buffer has no room after offset")) {
       break;
     }
-    ssize_t r = read(fd_.get(), b.buffer.data() + offset, b.buffer.size() - offset);
+    std::uint8_t vh[ip::VirtioNetHdr::kSize];
+    iovec iov[2] = {{vh, sizeof vh}, {b.buffer.data() + offset, b.buffer.size() - offset}};
+    ssize_t r = vnet_ ? readv(fd_.get(), iov, 2)
+                      : read(fd_.get(), b.buffer.data() + offset, b.buffer.size() - offset);
     if (r < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || n > 0) break;
       return SysError("read " + name_);
+    }
+    if (vnet_) {
+      if (static_cast<std::size_t>(r) < sizeof vh) continue;
+      r -= static_cast<ssize_t>(sizeof vh);
+      // No offloads were enabled (TUNSETOFFLOAD), so the kernel hands over
+      // complete packets; a checksum left to us is completed here.
+      if (vh[0] & ip::VirtioNetHdr::kNeedsCsum) {
+        std::uint16_t start, off;
+        std::memcpy(&start, vh + 6, 2);
+        std::memcpy(&off, vh + 8, 2);
+        std::uint8_t* p = b.buffer.data() + offset;
+        const auto len = static_cast<std::size_t>(r);
+        if (std::size_t{start} + off + 2u <= len) {
+          const std::uint16_t sum = InternetChecksum(ByteSpan(p + start, len - start));
+          p[start + off] = static_cast<std::uint8_t>(sum >> 8);
+          p[start + off + 1] = static_cast<std::uint8_t>(sum);
+        }
+      }
     }
     b.length = static_cast<std::size_t>(r);
     ++n;
@@ -51,12 +76,65 @@ Result<std::size_t> LinuxTunDevice::ReadBatch(std::span<PacketBuf> bufs, std::si
   return n;
 }
 
+ssize_t LinuxTunDevice::WriteOne(const std::uint8_t* data, std::size_t length) {
+  if (!vnet_) return write(fd_.get(), data, length);
+  static const std::uint8_t kEmpty[ip::VirtioNetHdr::kSize] = {};
+  iovec iov[2] = {{const_cast<std::uint8_t*>(kEmpty), sizeof kEmpty},
+                  {const_cast<std::uint8_t*>(data), length}};
+  return writev(fd_.get(), iov, 2);
+}
+
+ssize_t LinuxTunDevice::WriteRun(std::span<const PacketBuf> run,
+                                 std::span<const ByteSpan> packets, std::size_t offset) {
+  constexpr std::size_t kMaxRun = 64;
+  const std::size_t count = std::min(run.size(), kMaxRun);
+  MutableByteSpan head = run[0].buffer.subspan(offset, run[0].length);
+  std::uint8_t saved[20 + 60];
+  const std::size_t header_length = 20 + static_cast<std::size_t>(head[32] >> 4) * 4;
+  std::memcpy(saved, head.data(), header_length);
+  const ip::VirtioNetHdr vh =
+      ip::MergeTcpRun(head, packets.first(count));
+  const auto vh_bytes = vh.Encode();
+  iovec iov[kMaxRun + 1];
+  iov[0] = iovec{const_cast<std::uint8_t*>(vh_bytes.data()), vh_bytes.size()};
+  iov[1] = iovec{head.data(), head.size()};
+  for (std::size_t i = 1; i < count; ++i) {
+    iov[i + 1] = iovec{run[i].buffer.data() + offset + header_length,
+                       run[i].length - header_length};
+  }
+  ssize_t r = writev(fd_.get(), iov, static_cast<int>(count + 1));
+  if (r < 0) std::memcpy(head.data(), saved, header_length);
+  return r;
+}
+
 Result<std::size_t> LinuxTunDevice::WriteBatch(std::span<const PacketBuf> bufs,
                                                std::size_t offset) {
-  std::size_t n = 0;
   for (const PacketBuf& b : bufs) {
-    if (MIPSEC_BUG_IF(offset + b.length > b.buffer.size(), "TUN write past the buffer")) break;
-    ssize_t r = write(fd_.get(), b.buffer.data() + offset, b.length);
+    if (MIPSEC_BUG_IF(offset + b.length > b.buffer.size(), "TUN write past the buffer")) return 0;
+  }
+  if (gro_) {
+    spans_.clear();
+    for (const PacketBuf& b : bufs) spans_.push_back(b.Packet(offset));
+  }
+  std::size_t n = 0;
+  while (n < bufs.size()) {
+    std::size_t run = gro_ ? std::min<std::size_t>(ip::CoalescibleRun(spans_, n), 64) : 1;
+    if (run > 1) {
+      ssize_t r = WriteRun(bufs.subspan(n, run), std::span<const ByteSpan>(spans_).subspan(n, run),
+                           offset);
+      const int err = errno;
+      if (r >= 0) {
+        n += run;
+        gro_segments_.fetch_add(run, std::memory_order_relaxed);
+        gro_writes_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR) break;
+      gro_ = false;  // the kernel refused the merged packet: one by one from now on
+      continue;
+    }
+    const PacketBuf& b = bufs[n];
+    ssize_t r = WriteOne(b.buffer.data() + offset, b.length);
     if (r < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || n > 0) break;
       return SysError("write " + name_ + " (" + std::to_string(b.length) + " bytes)");

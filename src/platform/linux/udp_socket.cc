@@ -42,7 +42,7 @@ Result<std::unique_ptr<LinuxUdpSocket>> LinuxUdpSocket::Open(const UdpOptions& o
     return SysError("getsockname");
   }
   return std::unique_ptr<LinuxUdpSocket>(
-      new LinuxUdpSocket(std::move(fd), linux_io::FromSockaddr(bound)));
+      new LinuxUdpSocket(std::move(fd), linux_io::FromSockaddr(bound), o.segmentation_offload));
 }
 
 Result<std::size_t> LinuxUdpSocket::RecvBatch(std::span<Datagram> batch) {
@@ -50,6 +50,12 @@ Result<std::size_t> LinuxUdpSocket::RecvBatch(std::span<Datagram> batch) {
 }
 
 Result<std::size_t> LinuxUdpSocket::SendBatch(std::span<const OutgoingDatagram> batch) {
+  if (!gso_.load(std::memory_order_relaxed)) return linux_io::SendBatch(fd_.get(), batch, Name());
+  bool refused = false;
+  Result<std::size_t> r =
+      linux_io::SendBatch(fd_.get(), batch, Name(), linux_io::kMaxGsoSegments, &refused);
+  if (!refused) return r;
+  gso_.store(false, std::memory_order_relaxed);
   return linux_io::SendBatch(fd_.get(), batch, Name());
 }
 

@@ -4,6 +4,7 @@
 #ifndef MIPSEC_PLATFORM_LINUX_UDP_SOCKET_H_
 #define MIPSEC_PLATFORM_LINUX_UDP_SOCKET_H_
 
+#include <atomic>
 #include <memory>
 
 #include "common/result.h"
@@ -26,11 +27,15 @@ class LinuxUdpSocket final : public UdpSocket {
   Result<std::optional<SocketError>> ReadError() override;
 
  private:
-  LinuxUdpSocket(ScopedFd fd, Ipv4Endpoint local) : fd_(std::move(fd)), local_(local) {}
+  LinuxUdpSocket(ScopedFd fd, Ipv4Endpoint local, bool gso)
+      : fd_(std::move(fd)), local_(local), gso_(gso) {}
   std::string Name() const { return "udp " + local_.ToString(); }
 
   ScopedFd fd_;
   Ipv4Endpoint local_;
+  // UdpOptions::segmentation_offload, until the kernel refuses it. Atomic:
+  // a data path's TX worker and the event loop thread may both send.
+  std::atomic<bool> gso_;
 };
 
 }  // namespace mipsec::platform
