@@ -221,11 +221,13 @@ TEST_F(EspDataPathScenario, ToolRefusesBadArguments) {
 // RFC 7296 2.8 shape, both ends at once, during a 100 pings/s stream: new
 // inbound SAs, then the outbound switch, then the old inbound SAs go. Not
 // one ping may be lost.
-// A TCP bulk transfer through the tunnel arrives intact with UDP GSO on the
-// sending side and TCP receive coalescing on the receiving TUN: 16 MiB of
+// A TCP bulk transfer through the tunnel arrives intact with TSO cut in
+// userspace and UDP GSO on the sending side and TCP receive coalescing on
+// the receiving TUN: 16 MiB of
 // pseudo-random bytes from left to right over real kernel TCP sockets (made
 // inside the namespaces), every byte compared, and most segments delivered
-// merged (so the test notices merging silently switched off).
+// cut from super-packets and merged (so the test notices an offload silently
+// switched off).
 TEST_F(EspDataPathScenario, TcpBulkTransferIntactWithGsoAndTunCoalescing) {
   ASSERT_NO_FATAL_FAILURE(OpenBoth());
   constexpr std::size_t kBytes = 16u << 20;
@@ -276,6 +278,9 @@ TEST_F(EspDataPathScenario, TcpBulkTransferIntactWithGsoAndTunCoalescing) {
   ASSERT_TRUE(sent_all);
   ASSERT_EQ(received.size(), data.size());
   EXPECT_TRUE(received == data) << "the bytes that arrived differ from those sent";
+  const EspDataPathStats ls = left_->Stats();
+  EXPECT_GT(ls.tx.tun_segmented, ls.tx.tun_packets / 2)
+      << "read " << ls.tx.tun_packets << ", cut from super-packets " << ls.tx.tun_segmented;
   const EspDataPathStats rs = right_->Stats();
   EXPECT_GT(rs.rx.delivered, kBytes / 1400);
   EXPECT_GT(rs.rx.tun_coalesced, rs.rx.delivered / 2)

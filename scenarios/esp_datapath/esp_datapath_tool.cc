@@ -87,13 +87,14 @@ void PrintStats(const EspDataPath& dp) {
              std::to_string(n);
   }
   std::printf(
-      "stats tx_batches=%llu tx_tun=%llu tx_sent=%llu tx_sent_bytes=%llu tx_no_policy=%llu "
+      "stats tx_batches=%llu tx_tun=%llu tx_tun_segmented=%llu tx_sent=%llu tx_sent_bytes=%llu tx_no_policy=%llu "
       "tx_send_errors=%llu tx_send_waits=%llu rx_batches=%llu rx_dgrams=%llu rx_delivered=%llu "
       "rx_delivered_bytes=%llu rx_truncated=%llu rx_tun_errors=%llu rx_tun_coalesced=%llu rx_ike=%llu "
       "rx_keepalives=%llu tx_read_ns=%llu tx_crypto_ns=%llu tx_send_ns=%llu rx_recv_ns=%llu "
       "rx_crypto_ns=%llu rx_write_ns=%llu%s\n",
       static_cast<unsigned long long>(s.tx.batches),
       static_cast<unsigned long long>(s.tx.tun_packets),
+      static_cast<unsigned long long>(s.tx.tun_segmented),
       static_cast<unsigned long long>(s.tx.sent_packets),
       static_cast<unsigned long long>(s.tx.sent_bytes),
       static_cast<unsigned long long>(s.tx.no_policy),

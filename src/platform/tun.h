@@ -55,6 +55,9 @@ class TunDevice {
   // platform/linux/tun_device.h); 0 for a device that does not merge. May
   // be read from any thread.
   virtual std::uint64_t CoalescedPackets() const { return 0; }
+  // Packets ReadBatch cut from TCP super-packets the host handed over (TSO
+  // done in userspace); 0 for a device that does not.
+  virtual std::uint64_t SegmentedPackets() const { return 0; }
 };
 
 }  // namespace mipsec::platform

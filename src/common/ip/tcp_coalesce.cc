@@ -1,5 +1,6 @@
 #include "common/ip/tcp_coalesce.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/checksum.h"
@@ -125,6 +126,48 @@ VirtioNetHdr MergeTcpRun(MutableByteSpan head, std::span<const ByteSpan> run) {
   v.csum_start = 20;
   v.csum_offset = 16;
   return v;
+}
+
+bool ViewTcpGsoPacket(ByteSpan p, std::size_t gso_size, TcpGsoView& view) {
+  if (gso_size == 0 || p.size() < 40 || (p[0] >> 4) != 4) return false;
+  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0f) * 4;
+  if (ihl < 20 || ihl + 20 > p.size()) return false;
+  if (U16(p, 2) != p.size() || p[9] != 6) return false;
+  if ((U16(p, 6) & 0x3fff) != 0) return false;  // MF or an offset: a fragment
+  const std::size_t tcp_header = static_cast<std::size_t>(p[ihl + 12] >> 4) * 4;
+  if (tcp_header < 20 || ihl + tcp_header >= p.size()) return false;
+  view.header_length = ihl + tcp_header;
+  view.payload_length = p.size() - view.header_length;
+  view.gso_size = gso_size;
+  view.segments = (view.payload_length + gso_size - 1) / gso_size;
+  return true;
+}
+
+std::size_t WriteTcpGsoSegment(ByteSpan p, const TcpGsoView& v, std::size_t k,
+                               MutableByteSpan out) {
+  if (k >= v.segments) return 0;
+  const std::size_t from = k * v.gso_size;
+  const std::size_t payload = std::min(v.gso_size, v.payload_length - from);
+  const std::size_t length = v.header_length + payload;
+  if (out.size() < length) return 0;
+  std::memcpy(out.data(), p.data(), v.header_length);
+  std::memcpy(out.data() + v.header_length, p.data() + v.header_length + from, payload);
+  const std::size_t ihl = static_cast<std::size_t>(p[0] & 0x0f) * 4;
+  PutU16(out, 2, static_cast<std::uint16_t>(length));
+  PutU16(out, 4, static_cast<std::uint16_t>(U16(p, 4) + k));
+  PutU16(out, 10, 0);
+  PutU16(out, 10, InternetChecksum(ByteSpan(out).first(ihl)));
+  const std::uint32_t seq = U32(p, ihl + 4) + static_cast<std::uint32_t>(from);
+  for (int i = 0; i < 4; ++i) out[ihl + 4 + i] = static_cast<std::uint8_t>(seq >> (24 - 8 * i));
+  constexpr std::uint8_t kFin = 0x01, kCwr = 0x80;
+  if (k + 1 < v.segments) out[ihl + 13] &= static_cast<std::uint8_t>(~(kFin | kPsh));
+  if (k > 0) out[ihl + 13] &= static_cast<std::uint8_t>(~kCwr);
+  PutU16(out, ihl + 16, 0);
+  Checksum c;
+  c.Add(ByteSpan(out).subspan(12, 8)).AddU16(6).AddU16(static_cast<std::uint16_t>(length - ihl));
+  c.Add(ByteSpan(out).subspan(ihl, length - ihl));
+  PutU16(out, ihl + 16, c.Finish());
+  return length;
 }
 
 }  // namespace mipsec::ip

@@ -69,6 +69,27 @@ std::size_t CoalescibleRun(std::span<const ByteSpan> packets, std::size_t first)
 // header_length bytes). Returns its virtio_net_hdr.
 VirtioNetHdr MergeTcpRun(MutableByteSpan head, std::span<const ByteSpan> run);
 
+// The other direction (TSO done in userspace): a TUN with TUN_F_TSO4 hands
+// over TCP packets of up to 64 KiB with gso_type TCPV4; they are cut into
+// segments of gso_size payload bytes, each a complete IPv4/TCP packet as the
+// kernel's own GSO would make it: IPv4 total length, ID (+1 per segment) and
+// header checksum; sequence number advanced; FIN and PSH only on the last
+// segment, CWR only on the first; the TCP checksum computed in full.
+struct TcpGsoView {
+  std::size_t header_length = 0;   // IPv4 + TCP
+  std::size_t payload_length = 0;  // all segments
+  std::size_t gso_size = 0;
+  std::size_t segments = 0;
+};
+// false unless `packet` is IPv4 (any header length) carrying TCP, not a
+// fragment, with IPv4 total length equal to its size, a TCP header inside
+// it, a payload, and gso_size > 0.
+bool ViewTcpGsoPacket(ByteSpan packet, std::size_t gso_size, TcpGsoView& view);
+// Writes segment `k` (< view.segments) into `out` and returns its length
+// (0 when `out` is too small).
+std::size_t WriteTcpGsoSegment(ByteSpan packet, const TcpGsoView& view, std::size_t k,
+                               MutableByteSpan out);
+
 }  // namespace mipsec::ip
 
 #endif  // MIPSEC_COMMON_IP_TCP_COALESCE_H_

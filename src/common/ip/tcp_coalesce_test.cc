@@ -188,5 +188,47 @@ TEST(TcpCoalesceTest, ShortSegmentEndsTheRunAndLengthIsCapped) {
   EXPECT_EQ(CoalescibleRun(s, run), 60 - run);
 }
 
+// Userspace TSO undoes a merge: a 4-segment run merged, completed, then cut
+// at the same gso_size gives back the segments (valid checksums, sequence
+// numbers, sizes, PSH only on the last, IP ID + 1 per segment).
+TEST(TcpCoalesceTest, GsoSegmentationInvertsAMerge) {
+  auto v = Burst(3);
+  v.push_back(Make(Seg{.seq = 4000, .payload = 300, .flags = 0x18}));
+  const std::vector<Bytes> originals = v;
+  auto s = Spans(v);
+  ASSERT_EQ(CoalescibleRun(s, 0), 4u);
+  VirtioNetHdr h = MergeTcpRun(MutableByteSpan(v[0]), s);
+  Bytes merged = v[0];
+  for (std::size_t i = 1; i < v.size(); ++i) merged.insert(merged.end(), v[i].begin() + 52, v[i].end());
+  const std::uint16_t done = InternetChecksum(ByteSpan(merged).subspan(20));
+  merged[36] = static_cast<std::uint8_t>(done >> 8);
+  merged[37] = static_cast<std::uint8_t>(done);
+  TcpGsoView g;
+  ASSERT_TRUE(ViewTcpGsoPacket(merged, h.gso_size, g));
+  EXPECT_EQ(g.segments, 4u);
+  EXPECT_EQ(g.header_length, 52u);
+  for (std::size_t k = 0; k < g.segments; ++k) {
+    SCOPED_TRACE(k);
+    Bytes out(1500);
+    const std::size_t len = WriteTcpGsoSegment(merged, g, k, MutableByteSpan(out));
+    ASSERT_EQ(len, originals[k].size());
+    out.resize(len);
+    TcpSegmentView view;
+    ASSERT_TRUE(ViewCoalescibleSegment(out, view) || (k == 3 && out[33] == 0x18));
+    EXPECT_EQ((out[4] << 8) | out[5], 0x1200 + static_cast<int>(k));
+    // Apart from the IP ID (and so the IP checksum), the original segment.
+    Bytes a = out, b = originals[k];
+    for (Bytes* x : {&a, &b}) {
+      (*x)[4] = (*x)[5] = (*x)[10] = (*x)[11] = 0;
+    }
+    EXPECT_TRUE(a == b);
+  }
+  Bytes tiny(10);
+  EXPECT_EQ(WriteTcpGsoSegment(merged, g, 0, MutableByteSpan(tiny)), 0u);
+  EXPECT_EQ(WriteTcpGsoSegment(merged, g, 4, MutableByteSpan(tiny)), 0u);
+  EXPECT_FALSE(ViewTcpGsoPacket(merged, 0, g));
+  EXPECT_FALSE(ViewTcpGsoPacket(ByteSpan(merged).first(30), 1000, g));
+}
+
 }  // namespace
 }  // namespace mipsec::ip

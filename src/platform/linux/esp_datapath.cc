@@ -600,6 +600,7 @@ EspDataPathStats EspDataPath::Stats() const {
   EspDataPathStats s;
   s.tx.batches = txc_.batches.Get();
   s.tx.tun_packets = txc_.tun_packets.Get();
+  s.tx.tun_segmented = tun_->SegmentedPackets();
   s.tx.tun_bytes = txc_.tun_bytes.Get();
   s.tx.sent_packets = txc_.sent_packets.Get();
   s.tx.sent_bytes = txc_.sent_bytes.Get();

@@ -117,6 +117,7 @@ struct IkeDatagram {
 struct EspTxStats {
   std::uint64_t batches = 0;
   std::uint64_t tun_packets = 0;  // read from the TUN
+  std::uint64_t tun_segmented = 0;  // of which cut from TCP super-packets (TUN TSO)
   std::uint64_t tun_bytes = 0;
   std::uint64_t sent_packets = 0;  // ESP datagrams handed to the socket
   std::uint64_t sent_bytes = 0;    // their UDP payload bytes

@@ -31,46 +31,96 @@ Result<std::unique_ptr<LinuxTunDevice>> LinuxTunDevice::Create(std::string_view 
     return SysError("TUNSETIFF " +
                     (name.empty() ? std::string("(kernel-chosen name)") : std::string(name)));
   }
+  // With the virtio header, let the host hand over TCP super-packets (cut
+  // in ReadBatch) and packets whose checksum is left to us. Without it
+  // working, reads are plain packets.
+  bool tso = false;
+  if (gro) tso = ioctl(fd.get(), TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) == 0;
   std::string actual(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
   unsigned index = if_nametoindex(actual.c_str());
   if (index == 0) return SysError("if_nametoindex " + actual);
   return std::unique_ptr<LinuxTunDevice>(
-      new LinuxTunDevice(std::move(fd), std::move(actual), static_cast<int>(index), gro));
+      new LinuxTunDevice(std::move(fd), std::move(actual), static_cast<int>(index), gro, tso));
 }
 
 Result<std::size_t> LinuxTunDevice::ReadBatch(std::span<PacketBuf> bufs, std::size_t offset) {
+  for (const PacketBuf& b : bufs) {
+    if (MIPSEC_BUG_IF(b.buffer.size() <= offset, "TUN read buffer has no room after offset")) {
+      return 0;
+    }
+  }
+  if (vnet_) return ReadBatchVnet(bufs, offset);
   std::size_t n = 0;
   for (PacketBuf& b : bufs) {
-    if (MIPSEC_BUG_IF(b.buffer.size() <= offset, "TUN read buffer has no room after offset")) {
-      break;
-    }
-    std::uint8_t vh[ip::VirtioNetHdr::kSize];
-    iovec iov[2] = {{vh, sizeof vh}, {b.buffer.data() + offset, b.buffer.size() - offset}};
-    ssize_t r = vnet_ ? readv(fd_.get(), iov, 2)
-                      : read(fd_.get(), b.buffer.data() + offset, b.buffer.size() - offset);
+    ssize_t r = read(fd_.get(), b.buffer.data() + offset, b.buffer.size() - offset);
     if (r < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || n > 0) break;
       return SysError("read " + name_);
     }
-    if (vnet_) {
-      if (static_cast<std::size_t>(r) < sizeof vh) continue;
-      r -= static_cast<ssize_t>(sizeof vh);
-      // No offloads were enabled (TUNSETOFFLOAD), so the kernel hands over
-      // complete packets; a checksum left to us is completed here.
-      if (vh[0] & ip::VirtioNetHdr::kNeedsCsum) {
-        std::uint16_t start, off;
-        std::memcpy(&start, vh + 6, 2);
-        std::memcpy(&off, vh + 8, 2);
-        std::uint8_t* p = b.buffer.data() + offset;
-        const auto len = static_cast<std::size_t>(r);
-        if (std::size_t{start} + off + 2u <= len) {
-          const std::uint16_t sum = InternetChecksum(ByteSpan(p + start, len - start));
-          p[start + off] = static_cast<std::uint8_t>(sum >> 8);
-          p[start + off + 1] = static_cast<std::uint8_t>(sum);
-        }
-      }
-    }
     b.length = static_cast<std::size_t>(r);
+    ++n;
+  }
+  return n;
+}
+
+std::size_t LinuxTunDevice::EmitSegments(std::span<PacketBuf> bufs, std::size_t offset) {
+  std::size_t n = 0;
+  const ByteSpan packet(big_.data(), big_length_);
+  while (n < bufs.size() && next_segment_ < gso_.segments) {
+    PacketBuf& b = bufs[n];
+    const std::size_t len =
+        ip::WriteTcpGsoSegment(packet, gso_, next_segment_, b.buffer.subspan(offset));
+    ++next_segment_;
+    if (len == 0) continue;  // no room for it (buffers smaller than the MTU): dropped
+    b.length = len;
+    ++n;
+  }
+  tso_segments_.fetch_add(n, std::memory_order_relaxed);
+  return n;
+}
+
+Result<std::size_t> LinuxTunDevice::ReadBatchVnet(std::span<PacketBuf> bufs, std::size_t offset) {
+  std::size_t n = 0;
+  while (n < bufs.size()) {
+    if (next_segment_ < gso_.segments) {  // the rest of a super-packet first
+      n += EmitSegments(bufs.subspan(n), offset);
+      continue;
+    }
+    std::uint8_t vh[ip::VirtioNetHdr::kSize];
+    iovec iov[2] = {{vh, sizeof vh}, {big_.data(), big_.size()}};
+    ssize_t r = readv(fd_.get(), iov, 2);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || n > 0) break;
+      return SysError("read " + name_);
+    }
+    if (static_cast<std::size_t>(r) < sizeof vh) continue;
+    const std::size_t len = static_cast<std::size_t>(r) - sizeof vh;
+    std::uint16_t gso_size, csum_start, csum_offset;
+    std::memcpy(&gso_size, vh + 4, 2);
+    std::memcpy(&csum_start, vh + 6, 2);
+    std::memcpy(&csum_offset, vh + 8, 2);
+    if (vh[1] == ip::VirtioNetHdr::kGsoTcpV4) {
+      // A TCP super-packet (TSO): cut into gso_size segments, checksums in full.
+      big_length_ = len;
+      next_segment_ = 0;
+      if (!ip::ViewTcpGsoPacket(ByteSpan(big_.data(), len), gso_size, gso_)) gso_ = {};
+      continue;
+    }
+    if (vh[1] != ip::VirtioNetHdr::kGsoNone) continue;  // not enabled: never sent to us
+    PacketBuf& b = bufs[n];
+    const std::size_t room = b.buffer.size() - offset;
+    if (len > room) continue;  // larger than the MTU the caller sized for: dropped
+    std::uint8_t* p = b.buffer.data() + offset;
+    std::memcpy(p, big_.data(), len);
+    if ((vh[0] & ip::VirtioNetHdr::kNeedsCsum) && std::size_t{csum_start} + csum_offset + 2u <= len) {
+      // TUN_F_CSUM: the checksum from csum_start on is left to us. The field
+      // holds the pseudo-header sum (CHECKSUM_PARTIAL), so summing from
+      // csum_start with it in place gives the final value.
+      const std::uint16_t sum = InternetChecksum(ByteSpan(p + csum_start, len - csum_start));
+      p[csum_start + csum_offset] = static_cast<std::uint8_t>(sum >> 8);
+      p[csum_start + csum_offset + 1] = static_cast<std::uint8_t>(sum);
+    }
+    b.length = len;
     ++n;
   }
   return n;

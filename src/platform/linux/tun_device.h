@@ -3,7 +3,11 @@
 // lives (it is not made persistent). Configure it with Netlink: SetMtu,
 // AddAddress, SetLinkUp (see ConfigureTun below). Needs CAP_NET_ADMIN.
 //
-// Reads cost one read(2) per packet. Writes, with `gro` (IFF_VNET_HDR),
+// With `gro` (IFF_VNET_HDR, and TUNSETOFFLOAD CSUM|TSO4), reads may return a
+// TCP packet of up to 64 KiB, which ReadBatch cuts into MSS segments
+// exactly as the kernel's GSO would (common/ip/tcp_coalesce.h), handing them
+// out over one or more calls; a checksum the host left to us is completed.
+// Without it, one read(2) per packet. Writes, with `gro`,
 // merge runs of consecutive TCP segments of one flow into one packet with
 // a virtio_net_hdr (common/ip/tcp_coalesce.h, the kernel's own GRO rules)
 // and write each run with one writev(2): the host stack then forwards or
@@ -23,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip/tcp_coalesce.h"
 #include "common/result.h"
 #include "platform/linux/fd.h"
 #include "platform/netlink.h"
@@ -49,6 +54,11 @@ class LinuxTunDevice final : public TunDevice {
   Result<std::size_t> WriteBatch(std::span<const PacketBuf> bufs, std::size_t offset) override;
 
   bool gro() const { return gro_; }
+  bool tso() const { return tso_; }
+  // Packets ReadBatch cut from TCP super-packets (TSO done here).
+  std::uint64_t SegmentedPackets() const override {
+    return tso_segments_.load(std::memory_order_relaxed);
+  }
   std::uint64_t CoalescedPackets() const override {
     return gro_segments_.load(std::memory_order_relaxed);
   }
@@ -56,8 +66,17 @@ class LinuxTunDevice final : public TunDevice {
   std::uint64_t gro_writes() const { return gro_writes_.load(std::memory_order_relaxed); }
 
  private:
-  LinuxTunDevice(ScopedFd fd, std::string name, int ifindex, bool gro)
-      : fd_(std::move(fd)), name_(std::move(name)), ifindex_(ifindex), vnet_(gro), gro_(gro) {}
+  LinuxTunDevice(ScopedFd fd, std::string name, int ifindex, bool gro, bool tso)
+      : fd_(std::move(fd)),
+        name_(std::move(name)),
+        ifindex_(ifindex),
+        vnet_(gro),
+        gro_(gro),
+        tso_(tso),
+        big_(vnet_ ? 65536 : 0) {}
+  Result<std::size_t> ReadBatchVnet(std::span<PacketBuf> bufs, std::size_t offset);
+  // Segments of the pending super-packet into bufs; how many were filled.
+  std::size_t EmitSegments(std::span<PacketBuf> bufs, std::size_t offset);
   // One packet (behind an empty virtio_net_hdr when vnet_): the write(2)
   // result.
   ssize_t WriteOne(const std::uint8_t* data, std::size_t length);
@@ -72,6 +91,12 @@ class LinuxTunDevice final : public TunDevice {
   int ifindex_;
   bool vnet_;  // opened with IFF_VNET_HDR
   bool gro_;   // merge TCP runs (until the kernel refuses one)
+  bool tso_;   // TUNSETOFFLOAD TSO4|CSUM accepted: reads may be super-packets
+  std::vector<std::uint8_t> big_;      // vnet reads land here
+  std::size_t big_length_ = 0;
+  ip::TcpGsoView gso_;                 // the super-packet in big_ being cut
+  std::size_t next_segment_ = 0;
+  std::atomic<std::uint64_t> tso_segments_{0};
   std::vector<ByteSpan> spans_;
   std::atomic<std::uint64_t> gro_segments_{0};  // written by the writer, read by anyone
   std::atomic<std::uint64_t> gro_writes_{0};
