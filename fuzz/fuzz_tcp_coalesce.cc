@@ -3,7 +3,9 @@
 //
 // Input: one flag byte, then packets as [u16 big-endian length][bytes].
 // Flag bit 0: recompute each packet's IPv4 header and TCP checksums first,
-// so mutations reach the merge rules instead of dying at the checksum.
+// so mutations reach the merge rules instead of dying at the checksum. The
+// other 7 bits pick the gso_size for userspace TSO (WriteTcpGsoSegment),
+// applied to every packet.
 //
 // Properties: no out-of-bounds access; every run has 1..remaining packets;
 // a merged packet, completed as the kernel completes a NEEDS_CSUM packet,
@@ -66,6 +68,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::vector<ByteSpan> spans;
   for (const Bytes& b : packets) spans.emplace_back(b);
+  // Userspace TSO on each packet, gso_size from the flag byte's other bits:
+  // segments fit their buffer, carry gso_size bytes (the last at most), and
+  // their payloads add up to the packet's.
+  const std::size_t gso_size = 8 + static_cast<std::size_t>(data[0] >> 1) * 12;
+  for (const ByteSpan p : spans) {
+    ip::TcpGsoView g;
+    if (!ip::ViewTcpGsoPacket(p, gso_size, g)) continue;
+    FUZZ_CHECK(g.header_length + g.payload_length == p.size());
+    std::size_t payload = 0;
+    Bytes out(g.header_length + gso_size);
+    for (std::size_t k = 0; k < g.segments; ++k) {
+      const std::size_t len = ip::WriteTcpGsoSegment(p, g, k, MutableByteSpan(out));
+      FUZZ_CHECK(len > g.header_length && len <= out.size());
+      FUZZ_CHECK(k + 1 == g.segments || len == out.size());
+      payload += len - g.header_length;
+    }
+    FUZZ_CHECK(payload == g.payload_length);
+    FUZZ_CHECK(ip::WriteTcpGsoSegment(p, g, g.segments, MutableByteSpan(out)) == 0);
+  }
   FUZZ_CHECK(ip::CoalescibleRun(spans, spans.size()) == 0);
   for (std::size_t i = 0; i < spans.size();) {
     const std::size_t run = ip::CoalescibleRun(spans, i);
