@@ -35,13 +35,6 @@ function(mipsec_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
-  # GoogleTest/GoogleMock take ~2 s to parse per file under clang with the
-  # sanitizers; a per-target precompiled header pays that once per test
-  # program (about a minute of CI wall time over the suite).
-  list(LENGTH ARG_SOURCES n_sources)
-  if(n_sources GREATER 1)
-    target_precompile_headers(${name} PRIVATE <gmock/gmock.h> <gtest/gtest.h>)
-  endif()
   # GCC 12 at -O2 with the sanitizers reports maybe-uninitialized inside
   # libstdc++ for std::optional<std::string>/<vector> members of test
   # fixtures, which are plainly initialised (a known class of false
