@@ -82,6 +82,16 @@ class MipsecProcess {
 
   // SIGTERM, then how it ended.
   ExecResult Terminate() { return child_->Stop(Duration::Seconds(5)); }
+  // Waits up to `timeout` for the process to exit by itself, then how it
+  // ended (SIGTERM first if it is still running then).
+  ExecResult WaitExit(Duration timeout) {
+    const auto end = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(timeout.nanos() / 1'000'000);
+    while (child_->Running() && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return child_->Stop(Duration::Seconds(5));
+  }
   bool Running() { return child_->Running(); }
   std::string Log() const { return child_->Stderr(); }
   pid_t pid() const { return child_->pid(); }
