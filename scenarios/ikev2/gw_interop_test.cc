@@ -41,24 +41,6 @@ using ::testing::SizeIs;
 
 constexpr const char kPsk[] = "mipsec-gw-interop-psk";
 
-std::string Hex(std::string_view s) {
-  std::string out;
-  char b[3];
-  for (unsigned char c : s) {
-    std::snprintf(b, sizeof(b), "%02x", c);
-    out += b;
-  }
-  return out;
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-bool InPool(const std::string& ip) {
-  return ip.rfind("192.0.2.", 0) == 0 && std::stoi(ip.substr(8)) >= 128;
-}
-
 struct GwSettings {
   std::string ike_proposals = "aes128gcm16-prfsha256-x25519";
   std::string esp_proposals = "aes128gcm16";

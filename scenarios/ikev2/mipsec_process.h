@@ -2,7 +2,8 @@
 // (`gw`, `vpn`) inside a test's network namespace, with its TOML config
 // written to a private temporary directory; its stderr (the log) is
 // captured. For the interop tests of scenarios/ikev2, with a background
-// ping flood (StartPings) and its count of answers (Received).
+// ping flood (StartPings) and its count of answers (Received), and small
+// helpers both interop tests use (Hex, SecondsSince, InPool).
 //
 //   auto gw = MipsecProcess::Start(topo, "gw", {"gw"}, toml, "tia pool");
 //
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -155,6 +157,26 @@ inline int Received(const ExecResult& r) {
   std::smatch m;
   if (!std::regex_search(r.out, m, std::regex("([0-9]+) received"))) return -1;
   return std::stoi(m[1].str());
+}
+
+// Lower-case hex of `s` (PSKs in the TOML configs).
+inline std::string Hex(std::string_view s) {
+  std::string out;
+  char b[3];
+  for (unsigned char c : s) {
+    std::snprintf(b, sizeof(b), "%02x", c);
+    out += b;
+  }
+  return out;
+}
+
+inline double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Whether `ip` is in the interop topology's TIA pool (192.0.2.128/25).
+inline bool InPool(const std::string& ip) {
+  return ip.rfind("192.0.2.", 0) == 0 && std::stoi(ip.substr(8)) >= 128;
 }
 
 }  // namespace mipsec::testing
