@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <sstream>
 #include <utility>
 #include <variant>
@@ -165,6 +166,26 @@ Status RemoveVirtualIp(platform::Netlink& netlink, int ifindex, Ipv4Address vip,
   Status st = netlink.DeleteAddress(ifindex, a);
   if (!st.ok() && first.ok()) first = st;
   return first;
+}
+
+Result<std::unique_ptr<platform::EspDataPath>> OpenTunnelDataPath(platform::Netlink& netlink,
+                                                                  const std::string& tun_name,
+                                                                  Ipv4Endpoint bind,
+                                                                  std::uint32_t mtu) {
+  platform::EspDataPathLinuxConfig dc;
+  dc.tun_name = tun_name;
+  dc.bind = bind;
+  platform::EspDataPathOptions dopt;
+  dopt.max_inner_packet = std::max<std::size_t>(1500, mtu);
+  auto dp = platform::EspDataPath::OpenLinux(dc, dopt);
+  if (!dp.ok()) return Error(dp.error().code(), "esp data path: " + dp.error().detail());
+  const int ifindex = (*dp)->tun().ifindex();
+  MIPSEC_TRY(netlink.SetMtu(ifindex, mtu));
+  MIPSEC_TRY(netlink.SetLinkUp(ifindex, true));
+  std::ofstream f("/proc/sys/net/ipv4/conf/" + (*dp)->tun().name() + "/rp_filter");
+  f << "0\n";
+  if (!f) return Error(Errc::kSystem, "rp_filter 0 on " + (*dp)->tun().name() + ": write failed");
+  return std::move(*dp);
 }
 
 // ---- IkeRuntime ----

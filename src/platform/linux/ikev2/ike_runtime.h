@@ -109,6 +109,16 @@ Status ApplyVirtualIp(platform::Netlink& netlink, int ifindex, Ipv4Address vip,
 Status RemoveVirtualIp(platform::Netlink& netlink, int ifindex, Ipv4Address vip,
                        const std::vector<Ipv4Prefix>& prefixes);
 
+// The data path of a gateway or a client: EspDataPath::OpenLinux with UDP
+// (NAT-T) bound to `bind`, the TUN `tun_name` set to `mtu` and up, and
+// rp_filter off on it (decrypted packets come out with sources that are
+// routed elsewhere: a TIA at the gateway, intranet hosts at a client).
+// Errors name the step.
+Result<std::unique_ptr<platform::EspDataPath>> OpenTunnelDataPath(platform::Netlink& netlink,
+                                                                  const std::string& tun_name,
+                                                                  Ipv4Endpoint bind,
+                                                                  std::uint32_t mtu);
+
 // ---- The runtime ----
 
 struct IkeRuntimeOptions {

@@ -93,22 +93,10 @@ Status VpnClient::Init() {
   auto ike = platform::LinuxUdpSocket::Open(uo);
   if (!ike.ok()) return Error(ike.error().code(), "IKE socket: " + ike.error().detail());
 
-  platform::EspDataPathLinuxConfig dc;
-  dc.tun_name = config_.tun_name;
-  dc.bind = Ipv4Endpoint{local_, peer_.natt_port};
-  platform::EspDataPathOptions dopt;
-  dopt.max_inner_packet = std::max<std::size_t>(1500, config_.tun_mtu);
-  auto dp = platform::EspDataPath::OpenLinux(dc, dopt);
-  if (!dp.ok()) return Error(dp.error().code(), "esp data path: " + dp.error().detail());
+  auto dp = OpenTunnelDataPath(*netlink_, config_.tun_name, Ipv4Endpoint{local_, peer_.natt_port}, config_.tun_mtu);
+  if (!dp.ok()) return dp.error();
   tun_name_ = (*dp)->tun().name();
   tun_ifindex_ = (*dp)->tun().ifindex();
-  MIPSEC_TRY(netlink_->SetMtu(tun_ifindex_, config_.tun_mtu));
-  MIPSEC_TRY(netlink_->SetLinkUp(tun_ifindex_, true));
-  {
-    // Decrypted packets come out of the TUN with intranet sources.
-    std::ofstream f("/proc/sys/net/ipv4/conf/" + tun_name_ + "/rp_filter");
-    f << "0\n";
-  }
 
   ikev2::IkeSaManagerConfig mc;  // no responder: a pure client
   MIPSEC_ASSIGN_OR_RETURN(runtime_, IkeRuntime::Create(*loop_, std::move(*ike), std::move(*dp),
