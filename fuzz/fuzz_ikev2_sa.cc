@@ -24,7 +24,8 @@
 //
 // The seeds are real message sequences from our own initiator. Because the
 // responder here is deterministic, a seed replays a whole exchange
-// (IKE_SA_INIT, IKE_AUTH with CP, CREATE_CHILD_SA, INFORMATIONAL) whose
+// (IKE_SA_INIT, IKE_AUTH with CP, CREATE_CHILD_SA, INFORMATIONAL with and
+// without MOBIKE) whose
 // encrypted messages decrypt, so mutations reach the tasks behind SK. Built
 // a second time with -DMIPSEC_IKEV2_SA_GEN_CORPUS as
 // fuzz_ikev2_sa_gen_corpus, which runs that initiator against the same
@@ -371,6 +372,22 @@ int main(int argc, char** argv) {
     r.Pump();
     r.Advance(6);  // 32 s: liveness checks
     r.Write(dir + "setup_rekeys");
+  }
+  {
+    // MOBIKE (RFC 4555): an address list, then UPDATE_SA_ADDRESSES with NAT
+    // detection and COOKIE2 (the gateway sees them from the same address,
+    // so it takes them for a NAT), then a path check after a lost address.
+    Recorder r(InitiatorConfig());
+    Expect(r.sa() && r.sa()->state() == IkeSaState::kEstablished, "setup for MOBIKE");
+    Expect(r.sa()->mobike(), "MOBIKE negotiated");
+    const Ipv4Address other = Ipv4Address::FromOctets(192, 0, 2, 99);
+    Expect(r.sa()->UpdateLocalAddresses(r.now(), {kPeerIp, other}, kPeerIp).ok(), "list");
+    r.Pump();
+    Expect(r.sa()->UpdateLocalAddresses(r.now(), {other}, other).ok(), "move");
+    r.Pump();
+    Expect(r.sa()->UpdateLocalAddresses(r.now(), {kPeerIp}, std::nullopt).ok(), "path check");
+    r.Pump();
+    r.Write(dir + "setup_mobike");
   }
   {
     // Setup then delete (TIA released).

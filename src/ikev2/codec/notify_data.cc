@@ -46,17 +46,17 @@ Bytes NatDetectionInput(std::uint64_t spi_i, std::uint64_t spi_r, const Ipv4Endp
   return std::move(w).Take();
 }
 
-NotifyPayload MakeNatDetection(NotifyType type, const NatDetectionHash& hash) {
+NotifyPayload MakeNatDetection(NotifyType type, const NatDetectionDigest& hash) {
   return NotifyPayload::Make(type, Bytes(hash.begin(), hash.end()));
 }
 
-Result<NatDetectionHash> ParseNatDetection(const NotifyPayload& n) {
+Result<NatDetectionDigest> ParseNatDetection(const NotifyPayload& n) {
   if (n.type != NotifyType::kNatDetectionSourceIp &&
       n.type != NotifyType::kNatDetectionDestinationIp) {
     return Error(Errc::kInvalidArgument,
                  "notify is " + NotifyTypeName(n.type) + ", not NAT_DETECTION_*");
   }
-  NatDetectionHash h{};
+  NatDetectionDigest h{};
   if (n.data.size() != h.size()) return BadSize(n, "20");
   std::copy(n.data.begin(), n.data.end(), h.begin());
   return h;
@@ -119,6 +119,33 @@ Result<Ipv4Address> ParseAdditionalIp4Address(const NotifyPayload& n) {
 
 NotifyPayload MakeUpdateSaAddresses() {
   return NotifyPayload::Make(NotifyType::kUpdateSaAddresses);
+}
+
+NotifyPayload MakeNoAdditionalAddresses() {
+  return NotifyPayload::Make(NotifyType::kNoAdditionalAddresses);
+}
+
+NotifyPayload MakeNoNatsAllowed(const Ipv4Endpoint& source, const Ipv4Endpoint& destination) {
+  wire::Writer w(12);
+  w.U32(source.address.ToHostOrder())
+      .U32(destination.address.ToHostOrder())
+      .U16(source.port)
+      .U16(destination.port);
+  return NotifyPayload::Make(NotifyType::kNoNatsAllowed, std::move(w).Take());
+}
+
+Result<NoNatsAllowed> ParseNoNatsAllowed(const NotifyPayload& n) {
+  MIPSEC_TRY(Expect(n, NotifyType::kNoNatsAllowed));
+  if (n.data.size() == 36) {
+    return Error(Errc::kUnsupported, "NO_NATS_ALLOWED carries IPv6 addresses");
+  }
+  if (n.data.size() != 12) return BadSize(n, "12 (IPv4) or 36 (IPv6)");
+  NoNatsAllowed v;
+  v.source.address = Ipv4Address::FromHostOrder(wire::LoadU32(n.data, 0));
+  v.destination.address = Ipv4Address::FromHostOrder(wire::LoadU32(n.data, 4));
+  v.source.port = wire::LoadU16(n.data, 8);
+  v.destination.port = wire::LoadU16(n.data, 10);
+  return v;
 }
 
 Result<NotifyPayload> MakeCookie2(ByteSpan cookie) {

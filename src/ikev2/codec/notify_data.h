@@ -20,12 +20,12 @@ namespace mipsec::ikev2 {
 
 // NAT_DETECTION_SOURCE_IP / NAT_DETECTION_DESTINATION_IP (RFC 7296 2.23):
 // SHA-1(SPIi | SPIr | IP address | port), 20 bytes.
-using NatDetectionHash = std::array<std::uint8_t, 20>;
+using NatDetectionDigest = std::array<std::uint8_t, 20>;
 // The bytes to hash, in that order (addresses and ports in network order).
 // The hash itself is the crypto layer's (crypto/hash.h).
 Bytes NatDetectionInput(std::uint64_t spi_i, std::uint64_t spi_r, const Ipv4Endpoint& ep);
-NotifyPayload MakeNatDetection(NotifyType type, const NatDetectionHash& hash);
-Result<NatDetectionHash> ParseNatDetection(const NotifyPayload& n);
+NotifyPayload MakeNatDetection(NotifyType type, const NatDetectionDigest& hash);
+Result<NatDetectionDigest> ParseNatDetection(const NotifyPayload& n);
 
 // COOKIE (RFC 7296 2.6): 1..64 bytes, opaque.
 inline constexpr std::size_t kMaxCookieSize = 64;
@@ -52,6 +52,21 @@ Result<Ipv4Address> ParseAdditionalIp4Address(const NotifyPayload& n);
 
 // UPDATE_SA_ADDRESSES (RFC 4555 3.5): no data.
 NotifyPayload MakeUpdateSaAddresses();
+
+// NO_ADDITIONAL_ADDRESSES (RFC 4555 4.2.3): no data.
+NotifyPayload MakeNoAdditionalAddresses();
+
+// NO_NATS_ALLOWED (RFC 4555 3.9, 4.2.6): the source and destination address
+// and port of the IP/UDP headers the message was sent with. IPv4: 12 bytes
+// (source address, destination address, source port, destination port).
+// The IPv6 form (36 bytes) parses as kUnsupported: mipsec is IPv4 only, and
+// an IPv6 header can never match an IPv4 one anyway.
+struct NoNatsAllowed {
+  Ipv4Endpoint source;
+  Ipv4Endpoint destination;
+};
+NotifyPayload MakeNoNatsAllowed(const Ipv4Endpoint& source, const Ipv4Endpoint& destination);
+Result<NoNatsAllowed> ParseNoNatsAllowed(const NotifyPayload& n);
 
 // COOKIE2 (RFC 4555 3.7): 8..64 bytes.
 Result<NotifyPayload> MakeCookie2(ByteSpan cookie);

@@ -11,7 +11,7 @@ namespace {
 using test::Seq;
 
 TEST(NotifyDataTest, NatDetection) {
-  NatDetectionHash h{};
+  NatDetectionDigest h{};
   for (std::size_t i = 0; i < h.size(); ++i) h[i] = static_cast<std::uint8_t>(i);
   const NotifyPayload n = MakeNatDetection(NotifyType::kNatDetectionDestinationIp, h);
   EXPECT_EQ(n.protocol, ProtocolId::kNone);
@@ -40,6 +40,32 @@ TEST(NotifyDataTest, CookieAndCookie2Sizes) {
   EXPECT_FALSE(MakeCookie2(Seq(7)).ok());
   EXPECT_EQ(ParseCookie2(MakeCookie2(Seq(8)).value()).value(), Seq(8));
   EXPECT_FALSE(ParseCookie2(NotifyPayload::Make(NotifyType::kCookie2, Seq(65))).ok());
+}
+
+// RFC 4555 4.2.6: source address, destination address, source port,
+// destination port; 12 bytes for IPv4, 36 for IPv6.
+TEST(NotifyDataTest, NoNatsAllowedLayoutAndSizes) {
+  const Ipv4Endpoint src{Ipv4Address::FromOctets(192, 0, 2, 7), 4500};
+  const Ipv4Endpoint dst{Ipv4Address::FromOctets(203, 0, 113, 1), 500};
+  const NotifyPayload n = MakeNoNatsAllowed(src, dst);
+  EXPECT_EQ(n.type, NotifyType::kNoNatsAllowed);
+  EXPECT_EQ(n.protocol, ProtocolId::kNone);
+  EXPECT_EQ(ToHex(n.data), "c0000207cb007101119401f4");
+  Result<NoNatsAllowed> v = ParseNoNatsAllowed(n);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->source, src);
+  EXPECT_EQ(v->destination, dst);
+  EXPECT_EQ(ParseNoNatsAllowed(NotifyPayload::Make(NotifyType::kNoNatsAllowed, Seq(36)))
+                .error()
+                .code(),
+            Errc::kUnsupported);
+  EXPECT_EQ(ParseNoNatsAllowed(NotifyPayload::Make(NotifyType::kNoNatsAllowed, Seq(11)))
+                .error()
+                .code(),
+            Errc::kMalformed);
+  EXPECT_EQ(ParseNoNatsAllowed(MakeNoAdditionalAddresses()).error().code(),
+            Errc::kInvalidArgument);
+  EXPECT_TRUE(MakeNoAdditionalAddresses().data.empty());
 }
 
 TEST(NotifyDataTest, RekeySa) {

@@ -94,7 +94,7 @@ Bytes InitRequest() {
                       test::IkeProposal(3, DhId::kModp2048)}}));
   b.Add(Payload::Ke({static_cast<std::uint16_t>(DhId::kCurve25519), Seq(32)}));
   b.Add(Payload::Nonce({Seq(32, 0x40)}));
-  NatDetectionHash src{}, dst{};
+  NatDetectionDigest src{}, dst{};
   for (std::size_t i = 0; i < src.size(); ++i) {
     src[i] = static_cast<std::uint8_t>(i);
     dst[i] = static_cast<std::uint8_t>(0xff - i);

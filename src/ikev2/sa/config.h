@@ -109,6 +109,38 @@ class PskProvider {
   virtual const SecretBytes* Find(const IdPayload& peer_id) const = 0;
 };
 
+// Which address pairs a MOBIKE responder lets an initiator move its SAs to
+// (RFC 4555 3.5: a pair that local policy does not accept is refused with
+// UNACCEPTABLE_ADDRESSES). Must outlive the IKE SAs of the configs that
+// point to it.
+class PathPolicy {
+ public:
+  virtual ~PathPolicy() = default;
+  // `local` is our address the request came to, `remote` the address and
+  // port it came from.
+  virtual bool Acceptable(const Ipv4Endpoint& local, const Ipv4Endpoint& remote) const = 0;
+};
+
+// MOBIKE (RFC 4555).
+struct MobikeConfig {
+  // Send MOBIKE_SUPPORTED in IKE_AUTH (3.2); MOBIKE is used when both
+  // peers sent it. The initiator then also moves IKE to the NAT-T port when
+  // the peer supports NAT-T, NAT or not (3.3).
+  bool enabled = true;
+  // Responder: before the IPsec SAs follow an initiator to a new address
+  // (UPDATE_SA_ADDRESSES), check that it receives there: an INFORMATIONAL
+  // with COOKIE2 to that address (3.7, SHOULD by default). false: the IPsec
+  // SAs move at once.
+  bool return_routability_check = true;
+  // Initiator: a request retransmitted this many times without an answer
+  // is also sent over every other pair of our addresses and the peer's,
+  // and the pair whose answer comes first is moved to (3.5, 3.10). 0: off.
+  std::uint32_t probe_after_retransmits = 2;
+  // Responder: refuses moves to some address pairs (null: any pair). Not
+  // owned.
+  const PathPolicy* path_policy = nullptr;
+};
+
 struct PeerConfig {
   IdPayload local_id;
   // The identity the peer must authenticate as (nullopt: any identity the
@@ -174,6 +206,7 @@ struct PeerConfig {
 
   RetransmitConfig retransmit;
   Lifetimes lifetimes;
+  MobikeConfig mobike;
 
   // Nonce size in bytes (RFC 7296 2.10: at least half the PRF key size, 16..256).
   std::size_t nonce_size = 32;

@@ -16,6 +16,7 @@
 #include "ikev2/tasks/ike_delete.h"
 #include "ikev2/tasks/ike_dpd.h"
 #include "ikev2/tasks/ike_init.h"
+#include "ikev2/tasks/ike_mobike.h"
 #include "ikev2/tasks/ike_natd.h"
 #include "ikev2/tasks/ike_rekey.h"
 
@@ -64,6 +65,7 @@ const char* TaskTypeName(TaskType t) {
     case TaskType::kIkeDelete: return "IKE_DELETE";
     case TaskType::kIkeDpd: return "IKE_DPD";
     case TaskType::kIkeRekey: return "IKE_REKEY";
+    case TaskType::kIkeMobike: return "IKE_MOBIKE";
   }
   return "?";
 }
@@ -74,6 +76,7 @@ IkeSa::IkeSa(PeerConfig config, Ipv4Endpoint local, Ipv4Endpoint remote, RandomS
       rng_(rng),
       log_(std::move(log)),
       original_initiator_(initiator),
+      mobike_initiator_(initiator),
       state_(initiator ? IkeSaState::kCreated : IkeSaState::kConnecting),
       now_(now),
       created_(now),
@@ -128,6 +131,7 @@ Status IkeSa::Connect(Timestamp now) {
   if (!config_.esp_proposals.empty() && !config_.local_ts.empty() && !config_.remote_ts.empty()) {
     tm_.Queue(std::make_unique<ChildCreate>(true, ExchangeType::kIkeAuth));
   }
+  tm_.Queue(std::make_unique<IkeMobike>(true, IkeMobike::Kind::kAuth));
   tm_.Initiate(now);
   return Ok{};
 }
@@ -213,8 +217,9 @@ void IkeSa::Terminate(IkeDownReason reason, const std::string& detail) { Fail(re
 
 // ---- Input ----
 
-bool IkeSa::UsesMarker() const {
-  return local_.port == config_.natt_port || remote_.port == config_.natt_port;
+bool IkeSa::UsesMarker(const Ipv4Endpoint& local, const Ipv4Endpoint& remote,
+                       std::uint16_t natt_port) {
+  return local.port == natt_port || remote.port == natt_port;
 }
 
 void IkeSa::OnDatagram(Timestamp now, const Ipv4Endpoint& local, const Ipv4Endpoint& remote,
@@ -284,6 +289,8 @@ void IkeSa::HandleMessage(Timestamp now, const Ipv4Endpoint& local, const Ipv4En
     MIPSEC_LOG(log_, kDebug) << "dropped message with an unknown responder SPI";
     return;
   }
+  msg_local_ = local;
+  msg_remote_ = remote;
   if (h.response) {
     if (!tm_.ExpectsResponse(h.message_id)) {
       MIPSEC_LOG(log_, kDebug) << "dropped unexpected response " << h.message_id;
@@ -309,7 +316,16 @@ void IkeSa::HandleMessage(Timestamp now, const Ipv4Endpoint& local, const Ipv4En
     if (init) {
       init_response_.assign(message.begin(), message.end());
     } else {
-      UpdatePath(local, remote);
+      if (multi_path_request_ && mobike_ && mobike_initiator_ &&
+          (local != local_ || remote != remote_)) {
+        // RFC 4555 3.10: the request went over several address pairs and
+        // this one answered first: use it, and tell the peer (3.5).
+        MIPSEC_LOG(log_, kInfo) << "MOBIKE: path test answered over " << local.ToString()
+                                << " - " << remote.ToString();
+        MoveTo(now, local, remote, /*resend_in_flight=*/false);
+      } else {
+        UpdatePath(local, remote);
+      }
       last_inbound_ = now;
     }
     tm_.OnResponse(now, *m);
@@ -376,7 +392,14 @@ void IkeSa::HandleMessage(Timestamp now, const Ipv4Endpoint& local, const Ipv4En
                              << IkeSaStateName(state_);
     return;
   }
-  UpdatePath(local, remote);
+  if (auth) {
+    // RFC 4555 3.3: the IKE SA's addresses are those of the first IKE_AUTH
+    // request (the initiator may have moved to the NAT-T port).
+    local_ = local;
+    remote_ = remote;
+  } else {
+    UpdatePath(local, remote);
+  }
   last_inbound_ = now;
   tm_.OnRequest(now, *m);
   if (state_ == IkeSaState::kEstablished) ArmDpd(now);
@@ -384,26 +407,271 @@ void IkeSa::HandleMessage(Timestamp now, const Ipv4Endpoint& local, const Ipv4En
 
 void IkeSa::UpdatePath(const Ipv4Endpoint& local, const Ipv4Endpoint& remote) {
   // RFC 7296 2.23: with a NAT in the path, follow the peer's mapping (and
-  // our move to the NAT-T port) using authenticated messages only.
-  if (!nat_detected()) return;
+  // our move to the NAT-T port) using authenticated messages only. RFC 4555
+  // 3.8: with MOBIKE the host not behind a NAT MUST NOT (only
+  // UPDATE_SA_ADDRESSES moves the IKE SA), and the one behind it chooses
+  // its own addresses.
+  if (!nat_detected() || mobike_) return;
   if (local == local_ && remote == remote_) return;
   MIPSEC_LOG(log_, kInfo) << "IKE SA path now " << local.ToString() << " - " << remote.ToString();
   local_ = local;
   remote_ = remote;
+  SyncChildren();
+}
+
+EspPath IkeSa::esp_path() const {
+  if (rr_hold_) return *rr_hold_;
+  return EspPath{local_, remote_, nat_detected()};
+}
+
+void IkeSa::SyncChildren() {
+  const EspPath p = esp_path();
   for (ChildSa& c : children_) {
-    c.info.local = local_;
-    c.info.remote = remote_;
+    c.info.local = p.local;
+    c.info.remote = p.remote;
+    c.info.udp_encap = p.udp_encap;
   }
-  if (state_ == IkeSaState::kEstablished) Emit(PathChanged{local_, remote_, nat_detected()});
+  if (p == applied_path_) return;
+  applied_path_ = p;
+  if (state_ == IkeSaState::kEstablished) Emit(PathChanged{p.local, p.remote, p.udp_encap});
+}
+
+// ---- MOBIKE (RFC 4555) ----
+
+namespace {
+
+void SortUnique(std::vector<Ipv4Address>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+bool Contains(const std::vector<Ipv4Address>& v, Ipv4Address a) {
+  return std::find(v.begin(), v.end(), a) != v.end();
+}
+
+}  // namespace
+
+Status IkeSa::UpdateLocalAddresses(Timestamp now, std::vector<Ipv4Address> addresses,
+                                   std::optional<Ipv4Address> preferred) {
+  now_ = now;
+  tm_.Collect();
+  if (preferred && preferred->IsAny()) preferred.reset();
+  if (preferred) addresses.push_back(*preferred);
+  std::erase_if(addresses, [](Ipv4Address a) { return a.IsAny(); });
+  SortUnique(addresses);
+  const bool list_changed = addresses != local_addresses_;
+  local_addresses_ = std::move(addresses);
+  if (state_ != IkeSaState::kEstablished || superseded_) return Ok{};
+  const bool have_current = Contains(local_addresses_, local_.address);
+  std::optional<Ipv4Address> target = preferred;
+  if (!target && have_current) target = local_.address;
+  const bool must_move = !target || *target != local_.address;
+  if (!mobike_) {
+    if (must_move && !local_addresses_.empty()) {
+      return Error(Errc::kUnsupported, "the peer did not negotiate MOBIKE: the IKE SA on " +
+                                           local_.ToString() + " cannot move");
+    }
+    return Ok{};
+  }
+  if (!mobike_initiator_) {
+    // 3.5: a responder whose address became unusable may move its IPsec
+    // SAs to another one, and tells the initiator its addresses (3.6).
+    if (!have_current && target) {
+      MIPSEC_LOG(log_, kInfo) << "MOBIKE: our address " << local_.address.ToString()
+                              << " is gone, using " << target->ToString();
+      local_.address = *target;
+      SyncChildren();
+      if (tm_.busy()) tm_.RetransmitNow(now);
+    }
+    if (list_changed || !have_current) QueueMobike(IkeMobike::Kind::kAddresses);
+    tm_.Initiate(now);
+    return Ok{};
+  }
+  if (!target) {
+    if (local_addresses_.empty()) {
+      MIPSEC_LOG(log_, kInfo) << "MOBIKE: no local address left, waiting for one";
+      return Ok{};
+    }
+    // 3.10: our address is gone and routing names none: test every pair.
+    MIPSEC_LOG(log_, kInfo) << "MOBIKE: " << local_.address.ToString()
+                            << " is gone, testing every address pair";
+    QueueMobike(IkeMobike::Kind::kCheck);
+    tm_.Initiate(now);
+    return Ok{};
+  }
+  if (*target != local_.address) {
+    MoveTo(now, Ipv4Endpoint{*target, local_.port}, remote_, /*resend_in_flight=*/true);
+    return Ok{};
+  }
+  if (list_changed) {
+    QueueMobike(IkeMobike::Kind::kAddresses);
+    tm_.Initiate(now);
+  }
+  return Ok{};
+}
+
+void IkeSa::MoveTo(Timestamp now, const Ipv4Endpoint& local, const Ipv4Endpoint& remote,
+                   bool resend_in_flight) {
+  MIPSEC_LOG(log_, kInfo) << "MOBIKE: moving from " << local_.ToString() << " - "
+                          << remote_.ToString() << " to " << local.ToString() << " - "
+                          << remote.ToString();
+  local_ = local;
+  remote_ = remote;
+  ++path_generation_;
+  // 3.5: the initiator updates its IPsec SAs at once, retransmits what is
+  // in flight over the new path, and sends UPDATE_SA_ADDRESSES when the
+  // window allows.
+  SyncChildren();
+  if (resend_in_flight && tm_.busy()) tm_.RetransmitNow(now);
+  QueueMobike(IkeMobike::Kind::kUpdate);
+  tm_.Initiate(now);
+}
+
+std::vector<Ipv4Address> IkeSa::AdditionalLocalAddresses() const {
+  std::vector<Ipv4Address> v;
+  for (Ipv4Address a : local_addresses_) {
+    if (a != local_.address) v.push_back(a);
+  }
+  return v;
+}
+
+void IkeSa::SetPeerAddresses(Timestamp now, Ipv4Address primary,
+                             std::vector<Ipv4Address> additional) {
+  std::erase_if(additional, [&](Ipv4Address a) { return a == primary || a.IsAny(); });
+  SortUnique(additional);
+  peer_addresses_.clear();
+  peer_addresses_.push_back(primary);
+  peer_addresses_.insert(peer_addresses_.end(), additional.begin(), additional.end());
+  if (state_ == IkeSaState::kEstablished && mobike_initiator_ &&
+      !Contains(peer_addresses_, remote_.address)) {
+    // 3.5: the peer no longer lists the address we use.
+    MIPSEC_LOG(log_, kInfo) << "MOBIKE: the peer no longer has " << remote_.address.ToString()
+                            << ", testing its addresses";
+    QueueMobike(IkeMobike::Kind::kCheck);
+  }
+  (void)now;
+}
+
+void IkeSa::AcceptPeerMove(Timestamp now, std::optional<std::pair<bool, bool>> nat) {
+  const bool moved = msg_local_ != local_ || msg_remote_ != remote_;
+  const bool verified =
+      std::find(verified_.begin(), verified_.end(), msg_remote_) != verified_.end();
+  const bool check = moved && config_.mobike.return_routability_check && !verified;
+  if (check && !rr_hold_) rr_hold_ = applied_path_;  // 3.7: the IPsec SAs wait
+  if (moved) {
+    MIPSEC_LOG(log_, kInfo) << "MOBIKE: peer moved to " << msg_remote_.ToString() << " - "
+                            << msg_local_.ToString()
+                            << (check ? " (checking return routability first)" : "");
+  }
+  local_ = msg_local_;
+  remote_ = msg_remote_;
+  if (nat) {
+    nat_local_ = nat->first;
+    nat_remote_ = nat->second;
+    ArmKeepalive(now);
+  }
+  if (moved && !check && rr_hold_) rr_hold_.reset();  // back to a verified address
+  if (check) QueueMobike(IkeMobike::Kind::kRoutability);
+  SyncChildren();
+  // Our own request in flight goes to the peer's new address at once.
+  if (moved && tm_.busy()) tm_.RetransmitNow(now);
+}
+
+void IkeSa::RoutabilityChecked(Timestamp now, const Ipv4Endpoint& checked) {
+  if (std::find(verified_.begin(), verified_.end(), checked) == verified_.end()) {
+    verified_.push_back(checked);
+    if (verified_.size() > 8) verified_.erase(verified_.begin());
+  }
+  if (!rr_hold_) return;
+  if (checked != remote_ || multi_path_request_) {
+    // 3.7: the peer moved again while we checked; check the new address.
+    QueueMobike(IkeMobike::Kind::kRoutability);
+    return;
+  }
+  MIPSEC_LOG(log_, kInfo) << "MOBIKE: " << checked.ToString()
+                          << " passed the return routability check";
+  rr_hold_.reset();
+  SyncChildren();
+  (void)now;
+}
+
+void IkeSa::ApplyMobikeNatState(bool local_behind_nat, bool remote_behind_nat) {
+  if (local_behind_nat != nat_local_ || remote_behind_nat != nat_remote_) {
+    MIPSEC_LOG(log_, kInfo) << "MOBIKE: NAT now" << (local_behind_nat ? " in front of us" : "")
+                            << (remote_behind_nat ? " in front of the peer" : "")
+                            << (!local_behind_nat && !remote_behind_nat ? " gone" : "");
+  }
+  nat_local_ = local_behind_nat;
+  nat_remote_ = remote_behind_nat;
+  ArmKeepalive(now_);
+  SyncChildren();
+}
+
+void IkeSa::QueueMobike(IkeMobike::Kind kind, std::uint32_t nat_retries) {
+  if (tm_.HasQueuedIf([&](const Task& t) {
+        return t.type() == TaskType::kIkeMobike &&
+               static_cast<const IkeMobike&>(t).kind() == kind;
+      })) {
+    return;
+  }
+  auto task = std::make_unique<IkeMobike>(true, kind);
+  task->set_nat_retries(nat_retries);
+  tm_.Queue(std::move(task));
+}
+
+void IkeSa::PathConfirmed() {
+  confirmed_local_ = local_;
+  confirmed_remote_ = remote_;
+}
+
+void IkeSa::AddressesRefused(Timestamp now) {
+  if (Contains(local_addresses_, confirmed_local_.address) &&
+      (confirmed_local_ != local_ || confirmed_remote_ != remote_)) {
+    // 3.5: the initiator MAY keep using the previous addresses. The peer
+    // never moved, so no update is needed.
+    MIPSEC_LOG(log_, kNotice) << "MOBIKE: peer refused " << local_.ToString() << " - "
+                              << remote_.ToString() << " (UNACCEPTABLE_ADDRESSES), back to "
+                              << confirmed_local_.ToString();
+    local_ = confirmed_local_;
+    remote_ = confirmed_remote_;
+    ++path_generation_;
+    SyncChildren();
+    (void)now;
+    return;
+  }
+  Fail(IkeDownReason::kFailed,
+       "peer refused our new addresses " + local_.ToString() + " - " + remote_.ToString() +
+           " (UNACCEPTABLE_ADDRESSES) and the previous ones are gone");
+}
+
+std::vector<std::pair<Ipv4Endpoint, Ipv4Endpoint>> IkeSa::AllPaths() const {
+  std::vector<std::pair<Ipv4Endpoint, Ipv4Endpoint>> v;
+  v.emplace_back(local_, remote_);
+  std::vector<Ipv4Address> locals = local_addresses_;
+  if (locals.empty()) locals.push_back(local_.address);
+  std::vector<Ipv4Address> peers = peer_addresses_;
+  if (peers.empty()) peers.push_back(remote_.address);
+  for (Ipv4Address l : locals) {
+    for (Ipv4Address r : peers) {
+      std::pair<Ipv4Endpoint, Ipv4Endpoint> p{{l, local_.port}, {r, remote_.port}};
+      if (p != v.front()) v.push_back(p);
+    }
+  }
+  // The current path first, and only when our address is still there.
+  if (!local_addresses_.empty() && !Contains(local_addresses_, local_.address)) {
+    v.erase(v.begin());
+  }
+  return v;
 }
 
 // ---- Output ----
 
-void IkeSa::SendRaw(ByteSpan ike_message) {
+void IkeSa::SendRaw(ByteSpan ike_message, const Ipv4Endpoint& local,
+                    const Ipv4Endpoint& remote) {
   IkeTransmit t;
-  t.local = local_;
-  t.remote = remote_;
-  if (UsesMarker()) t.payload.assign(kMarkerSize, 0);
+  t.local = local;
+  t.remote = remote;
+  if (UsesMarker(local, remote, config_.natt_port)) t.payload.assign(kMarkerSize, 0);
   t.payload.insert(t.payload.end(), ike_message.begin(), ike_message.end());
   out_.push_back(std::move(t));
   last_outbound_ = now_;
@@ -430,7 +698,9 @@ Result<std::vector<Bytes>> IkeSa::SendMessage(Message& m) {
     out.push_back(std::move(b));
   } else {
     if (!ciphers_.outbound) return Error(Errc::kState, "no keys to protect the message");
-    const std::size_t overhead = UsesMarker() ? kMarkerSize : 0;
+    const bool marker = h.response ? UsesMarker(msg_local_, msg_remote_, config_.natt_port)
+                                   : UsesMarker(local_, remote_, config_.natt_port);
+    const std::size_t overhead = marker ? kMarkerSize : 0;
     if (config_.fragmentation && peer_fragmentation_ &&
         ProtectedSize(m, *ciphers_.outbound) + overhead > config_.fragment_size) {
       MIPSEC_ASSIGN_OR_RETURN(
@@ -440,15 +710,44 @@ Result<std::vector<Bytes>> IkeSa::SendMessage(Message& m) {
       out.push_back(std::move(b));
     }
   }
-  for (const Bytes& b : out) SendRaw(b);
+  if (h.response) {
+    // RFC 7296 2.11: a response goes to where its request came from.
+    for (const Bytes& b : out) SendRaw(b, msg_local_, msg_remote_);
+  } else {
+    const bool all = all_paths_next_ && mobike_;
+    all_paths_next_ = false;
+    SendRequestBytes(out, all);
+  }
   MIPSEC_LOG(log_, kDebug) << "sent " << ExchangeTypeName(h.exchange)
                            << (h.response ? " response " : " request ") << h.message_id << " ("
                            << out.size() << " datagram(s))";
   return out;
 }
 
-void IkeSa::Resend(const std::vector<Bytes>& messages) {
-  for (const Bytes& b : messages) SendRaw(b);
+void IkeSa::SendRequestBytes(const std::vector<Bytes>& messages, bool all_paths) {
+  multi_path_request_ = false;
+  if (all_paths) {
+    const auto paths = AllPaths();
+    multi_path_request_ = paths.size() > 1;
+    for (const auto& [l, r] : paths) {
+      for (const Bytes& b : messages) SendRaw(b, l, r);
+    }
+    return;
+  }
+  for (const Bytes& b : messages) SendRaw(b, local_, remote_);
+}
+
+void IkeSa::ResendRequest(const std::vector<Bytes>& messages, std::uint32_t retransmits) {
+  // RFC 4555 3.5/3.10: a request unanswered after several retransmissions
+  // suggests the path broke; try every pair (the answer picks one).
+  const std::uint32_t after = config_.mobike.probe_after_retransmits;
+  const bool all = mobike_ && mobike_initiator_ && after > 0 && retransmits >= after &&
+                   state_ == IkeSaState::kEstablished;
+  SendRequestBytes(messages, all || multi_path_request_);
+}
+
+void IkeSa::ResendResponse(const std::vector<Bytes>& messages) {
+  for (const Bytes& b : messages) SendRaw(b, msg_local_, msg_remote_);
 }
 
 std::optional<IkeTransmit> IkeSa::PollTransmit() {
@@ -494,8 +793,14 @@ void IkeSa::HandleTimer(Timer t, Timestamp now) {
       // RFC 7296 2.4: only when nothing came from the peer for a while and
       // no exchange is under way (an unanswered request detects death too).
       if (now - last_inbound_ >= config_.dpd_interval && !tm_.busy() &&
-          !tm_.HasQueued(TaskType::kIkeDpd)) {
-        tm_.Queue(std::make_unique<IkeDpd>(true));
+          !tm_.HasQueued(TaskType::kIkeDpd) && !tm_.HasQueued(TaskType::kIkeMobike)) {
+        if (mobike_ && mobike_initiator_ && nat_local_) {
+          // RFC 4555 3.8 (SHOULD): behind a NAT, the liveness check carries
+          // NAT detection so a changed mapping is noticed.
+          QueueMobike(IkeMobike::Kind::kDpd);
+        } else {
+          tm_.Queue(std::make_unique<IkeDpd>(true));
+        }
         tm_.Initiate(now);
       }
       ArmDpd(now);
@@ -624,9 +929,15 @@ Status IkeSa::InstallKeys(const Suite& suite, IkeSaKeys keys) {
 void IkeSa::SetNatState(bool local_behind_nat, bool remote_behind_nat) {
   nat_local_ = local_behind_nat;
   nat_remote_ = remote_behind_nat;
-  if (!nat_detected()) return;
-  MIPSEC_LOG(log_, kInfo) << "NAT detected:" << (nat_local_ ? " we are behind a NAT" : "")
-                          << (nat_remote_ ? " the peer is behind a NAT" : "");
+  // RFC 4555 3.3: with MOBIKE and NAT-T on both sides the initiator MUST
+  // move to port 4500 even without a NAT (MOBIKE support is only known in
+  // IKE_AUTH, so our own setting decides, as other implementations do).
+  const bool float_anyway = config_.mobike.enabled && peer_natt_;
+  if (!nat_detected() && !float_anyway) return;
+  if (nat_detected()) {
+    MIPSEC_LOG(log_, kInfo) << "NAT detected:" << (nat_local_ ? " we are behind a NAT" : "")
+                            << (nat_remote_ ? " the peer is behind a NAT" : "");
+  }
   // RFC 7296 2.23: the initiator moves to the NAT-T port for IKE_AUTH.
   if (original_initiator_) {
     local_.port = config_.natt_port;
@@ -637,6 +948,10 @@ void IkeSa::SetNatState(bool local_behind_nat, bool remote_behind_nat) {
 
 void IkeSa::SetEstablished(Timestamp now) {
   state_ = IkeSaState::kEstablished;
+  applied_path_ = esp_path();
+  verified_ = {remote_};  // the handshake itself came from there
+  confirmed_local_ = local_;
+  confirmed_remote_ = remote_;
   timers_.Clear(Timer::kSetup);
   ArmIkeLifetimes(now);
   last_inbound_ = now;
@@ -658,9 +973,10 @@ void IkeSa::SetEstablished(Timestamp now) {
 }
 
 void IkeSa::AddChild(Timestamp now, ChildSaInfo info, std::optional<std::uint32_t> rekeyed) {
-  info.local = local_;
-  info.remote = remote_;
-  info.udp_encap = nat_detected();
+  const EspPath path = esp_path();
+  info.local = path.local;
+  info.remote = path.remote;
+  info.udp_encap = path.udp_encap;
   ChildSa c{info};
   c.established = now;
   c.soft_deadline = now + config_.lifetimes.child_soft;
@@ -765,11 +1081,18 @@ Result<std::shared_ptr<IkeSa>> IkeSa::MakeSuccessor(Timestamp now, bool initiato
   n->spi_i_ = spi_i;
   n->spi_r_ = spi_r;
   MIPSEC_TRY(n->InstallKeys(suite, std::move(keys)));
-  n->nat_local_ = nat_local_;
-  n->nat_remote_ = nat_remote_;
+  CopyPathState(*n);
   n->remote_id_ = remote_id_;
   n->peer_sig_hashes_ = peer_sig_hashes_;
   n->peer_fragmentation_ = peer_fragmentation_;
+  n->mobike_ = mobike_;
+  n->mobike_initiator_ = mobike_initiator_;
+  n->peer_natt_ = peer_natt_;
+  // Not last_natd_dst_: the hash covers the SPIs, so the new IKE SA's first
+  // NAT-detecting liveness check records it afresh instead of taking the
+  // new SPIs for a NAT change (RFC 4555 3.8 calls that extra update
+  // harmless, but strongSwan with kernel-libipsec rekeys every CHILD SA
+  // after each update).
   n->state_ = IkeSaState::kEstablished;
   n->superseded_ = true;  // a candidate until HandOver()
   // Message IDs start at 0 in the new IKE SA (2.8, 2.18).
@@ -778,6 +1101,21 @@ Result<std::shared_ptr<IkeSa>> IkeSa::MakeSuccessor(Timestamp now, bool initiato
   MIPSEC_LOG(log_, kInfo) << "new IKE SA " << Spis(spi_i, spi_r) << " from rekeying "
                           << Spis(spi_i_, spi_r_);
   return n;
+}
+
+void IkeSa::CopyPathState(IkeSa& to) const {
+  to.local_ = local_;
+  to.remote_ = remote_;
+  to.nat_local_ = nat_local_;
+  to.nat_remote_ = nat_remote_;
+  to.local_addresses_ = local_addresses_;
+  to.peer_addresses_ = peer_addresses_;
+  to.applied_path_ = applied_path_;
+  to.rr_hold_ = rr_hold_;
+  to.verified_ = verified_;
+  to.path_generation_ = path_generation_;
+  to.confirmed_local_ = confirmed_local_;
+  to.confirmed_remote_ = confirmed_remote_;
 }
 
 void IkeSa::HandOver(Timestamp now, IkeSa& next) {
@@ -798,6 +1136,14 @@ void IkeSa::HandOver(Timestamp now, IkeSa& next) {
       continue;
     }
     next.tm_.Queue(std::move(t));
+  }
+  // MOBIKE moves during the rekey (the new IKE SA copied our paths when it
+  // was made), and a pending RR check.
+  CopyPathState(next);
+  if (next.rr_hold_) next.QueueMobike(IkeMobike::Kind::kRoutability);
+  if (tm_.HasActive(TaskType::kIkeMobike)) {
+    // An UPDATE or address list in flight on this IKE SA dies with it.
+    next.QueueMobike(mobike_initiator_ ? IkeMobike::Kind::kUpdate : IkeMobike::Kind::kAddresses);
   }
   next.superseded_ = false;
   next.timers_.Clear(Timer::kSuperseded);

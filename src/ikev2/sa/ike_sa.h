@@ -17,9 +17,14 @@
 //
 // Endpoints: `local` is where we send from / received on, `remote` the peer
 // as seen on the wire. Both change in place: to the NAT-T port after NAT
-// detection (2.23), and to the source of authenticated messages while a NAT
-// is detected (PathChanged event). MOBIKE (RFC 4555) will update them
-// through the same path.
+// detection (2.23), to the source of authenticated messages while a NAT is
+// detected and MOBIKE is not in use (2.23), and with MOBIKE (RFC 4555,
+// IkeMobike) when the original initiator moves (UpdateLocalAddresses) and
+// the responder accepts its UPDATE_SA_ADDRESSES. Responses always go back to
+// where their request came from (2.11). The CHILD SAs' outer addresses
+// (esp_path()) follow the IKE SA's, except while a responder checks the
+// return routability of an initiator's new address (RFC 4555 3.7); every
+// change is reported with PathChanged.
 //
 // Rekeying the IKE SA (2.8, IkeRekey) makes a new IkeSa that takes over
 // the CHILD SAs etc.; the runtime must adopt it from TakeNewSas() (as
@@ -55,6 +60,7 @@
 #include "ikev2/sa/config.h"
 #include "ikev2/sa/io.h"
 #include "ikev2/sa/task_manager.h"
+#include "ikev2/tasks/ike_mobike.h"
 
 namespace mipsec::ikev2 {
 
@@ -75,6 +81,15 @@ struct ChildSa {
   Timestamp established{};
   Timestamp soft_deadline = Timestamp::Infinite();
   Timestamp hard_deadline = Timestamp::Infinite();
+};
+
+// The outer addresses of an IKE SA's CHILD SAs and whether ESP is
+// UDP-encapsulated (RFC 3948).
+struct EspPath {
+  Ipv4Endpoint local{};
+  Ipv4Endpoint remote{};
+  bool udp_encap = false;
+  friend bool operator==(const EspPath&, const EspPath&) = default;
 };
 
 class IkeSa {
@@ -117,6 +132,22 @@ class IkeSa {
   void Delete(Timestamp now);
   // Goes down at once without a message (INITIAL_CONTACT, shutdown).
   void Terminate(IkeDownReason reason, const std::string& detail);
+  // MOBIKE (RFC 4555): the host's usable local addresses changed (netlink,
+  // the simulator). `addresses`: every local address this IKE SA may use;
+  // `preferred`: the one routing picks towards the peer now (nullopt: no
+  // route). Acts at once, with no delay:
+  //   original initiator: a new preferred address moves the IKE SA and the
+  //     CHILD SAs there (PathChanged), sends a request in flight again over
+  //     the new path, and sends UPDATE_SA_ADDRESSES as soon as the window
+  //     allows (3.5); more moves before that fold into that one UPDATE. Its
+  //     current address gone and no route: every address pair is tested
+  //     (3.10). Only the list changed: the peer is told (3.6).
+  //   responder: its own address gone: moves to `preferred` and tells the
+  //     peer its address list (3.5, 3.6).
+  // Before establishment the list is only recorded (IKE_AUTH announces it).
+  // kUnsupported when the IKE SA would have to move but MOBIKE is not in use.
+  Status UpdateLocalAddresses(Timestamp now, std::vector<Ipv4Address> addresses,
+                              std::optional<Ipv4Address> preferred);
 
   // ---- Input ----
   // One UDP datagram for this IKE SA: `payload` is the whole UDP payload
@@ -153,6 +184,20 @@ class IkeSa {
   const std::optional<Ipv4Address>& peer_virtual_ip() const { return peer_virtual_ip_; }
   const std::optional<Suite>& suite() const { return suite_; }
   TaskManager& task_manager() { return tm_; }
+  // MOBIKE (RFC 4555): in use (both sent MOBIKE_SUPPORTED); the peer did
+  // NAT-T in IKE_SA_INIT; our and the peer's address sets; the CHILD SAs'
+  // outer path; whether a return routability check holds it back (3.7).
+  bool mobike() const { return mobike_; }
+  // RFC 4555 1.3: we initiated the first IKE SA of this series of rekeyed
+  // IKE SAs, so we decide the addresses.
+  bool mobike_initiator() const { return mobike_initiator_; }
+  bool peer_natt() const { return peer_natt_; }
+  const std::vector<Ipv4Address>& local_addresses() const { return local_addresses_; }
+  const std::vector<Ipv4Address>& peer_addresses() const { return peer_addresses_; }
+  EspPath esp_path() const;
+  bool return_routability_pending() const { return rr_hold_.has_value(); }
+  // Incremented by every move of the original initiator.
+  std::uint64_t path_generation() const { return path_generation_; }
   // This IKE SA was replaced by a rekeyed one (or is a redundant new IKE SA
   // of a simultaneous rekey, 2.8.2): it only waits to be deleted.
   bool superseded() const { return superseded_; }
@@ -206,6 +251,40 @@ class IkeSa {
   Bytes NewNonce();
   // Cookie material the initiator received (RFC 7296 2.6).
   Bytes& cookie() { return cookie_; }
+  // The endpoints of the message being processed (as on the wire).
+  const Ipv4Endpoint& message_local() const { return msg_local_; }
+  const Ipv4Endpoint& message_remote() const { return msg_remote_; }
+
+  // MOBIKE (IkeMobike).
+  void set_mobike(bool v) { mobike_ = v; }
+  void set_peer_natt(bool v) { peer_natt_ = v; }
+  // Our addresses other than the one in use (ADDITIONAL_IP4_ADDRESS).
+  std::vector<Ipv4Address> AdditionalLocalAddresses() const;
+  // The peer's address set is `primary` (its IP header) plus `additional`
+  // (3.4, 3.6). The original initiator tests the paths when its current
+  // peer address left the set (3.5).
+  void SetPeerAddresses(Timestamp now, Ipv4Address primary, std::vector<Ipv4Address> additional);
+  // Responder: UPDATE_SA_ADDRESSES accepted. The IKE SA moves to the
+  // request's addresses (3.5) with the NAT state from its NAT detection, if
+  // any; the CHILD SAs follow now or after a return routability check.
+  void AcceptPeerMove(Timestamp now, std::optional<std::pair<bool, bool>> nat);
+  // A return routability check sent to `checked` was answered.
+  void RoutabilityChecked(Timestamp now, const Ipv4Endpoint& checked);
+  // NAT state from MOBIKE NAT detection: switches UDP encapsulation of the
+  // CHILD SAs when a NAT appears or goes (no port change: MOBIKE is on the
+  // NAT-T port already, 3.3).
+  void ApplyMobikeNatState(bool local_behind_nat, bool remote_behind_nat);
+  // Queues an IkeMobike request of `kind` unless one is queued already.
+  void QueueMobike(IkeMobike::Kind kind, std::uint32_t nat_retries = 0);
+  // Our UPDATE_SA_ADDRESSES was answered: the path is confirmed.
+  void PathConfirmed();
+  // UNACCEPTABLE_ADDRESSES: back to the last confirmed path if we still
+  // have its address, else the IKE SA fails.
+  void AddressesRefused(Timestamp now);
+  // The next request goes over every pair of our and the peer's addresses.
+  void SendNextRequestOverAllPaths() { all_paths_next_ = true; }
+  // The last NAT_DETECTION_DESTINATION_IP the peer sent us (3.8).
+  Bytes& last_natd_destination() { return last_natd_dst_; }
 
   // IKE SA rekeying (IkeRekey). MakeSuccessor: a new established IKE SA
   // with these SPIs, suite and keys (2.18), ourselves as its original
@@ -234,8 +313,12 @@ class IkeSa {
   // protects it (fragments it when allowed), remembers IKE_SA_INIT bytes,
   // sends it and returns the datagrams' IKE messages for retransmission.
   Result<std::vector<Bytes>> SendMessage(Message& m);
-  // Sends IKE messages again to the current endpoints.
-  void Resend(const std::vector<Bytes>& messages);
+  // Sends a request again to the current endpoints; after
+  // mobike.probe_after_retransmits retransmissions of a MOBIKE initiator,
+  // over every address pair (3.10).
+  void ResendRequest(const std::vector<Bytes>& messages, std::uint32_t retransmits);
+  // Sends the cached response again, to where the request came from.
+  void ResendResponse(const std::vector<Bytes>& messages);
   // The exchange is done: start the next queued one and re-arm DPD.
   void OnExchangeDone(Timestamp now);
   // Retransmissions gave up.
@@ -261,8 +344,19 @@ class IkeSa {
   IkeSa(PeerConfig config, Ipv4Endpoint local, Ipv4Endpoint remote, RandomSource& rng,
         Logger log, bool initiator, Timestamp now);
 
-  bool UsesMarker() const;
-  void SendRaw(ByteSpan ike_message);
+  static bool UsesMarker(const Ipv4Endpoint& local, const Ipv4Endpoint& remote,
+                         std::uint16_t natt_port);
+  void SendRaw(ByteSpan ike_message, const Ipv4Endpoint& local, const Ipv4Endpoint& remote);
+  void SendRequestBytes(const std::vector<Bytes>& messages, bool all_paths);
+  std::vector<std::pair<Ipv4Endpoint, Ipv4Endpoint>> AllPaths() const;
+  // Endpoints, NAT state and MOBIKE paths, to a new IKE SA of a rekey.
+  void CopyPathState(IkeSa& to) const;
+  // The CHILD SAs take esp_path() (PathChanged when it changed).
+  void SyncChildren();
+  // Original initiator: the IKE SA moves to local/remote; the CHILD SAs
+  // follow; UPDATE_SA_ADDRESSES is queued.
+  void MoveTo(Timestamp now, const Ipv4Endpoint& local, const Ipv4Endpoint& remote,
+              bool resend_in_flight);
   void HandleMessage(Timestamp now, const Ipv4Endpoint& local, const Ipv4Endpoint& remote,
                      ByteSpan message);
   // Decrypts (or reassembles) a protected message. nullopt when dropped or
@@ -282,6 +376,9 @@ class IkeSa {
   RandomSource& rng_;
   Logger log_;
   bool original_initiator_;
+  // RFC 4555 1.3: the MOBIKE "initiator" started the first IKE SA of the
+  // series of rekeyed ones (not the latest rekey, as in RFC 7296).
+  bool mobike_initiator_;
   IkeSaState state_;
   Timestamp now_;
   Timestamp created_;
@@ -305,6 +402,23 @@ class IkeSa {
   std::optional<Ipv4Address> virtual_ip_;
   std::optional<Ipv4Address> peer_virtual_ip_;
   bool virtual_ip_failed_ = false;
+
+  // MOBIKE (RFC 4555).
+  bool mobike_ = false;
+  bool peer_natt_ = false;
+  std::vector<Ipv4Address> local_addresses_;  // sorted
+  std::vector<Ipv4Address> peer_addresses_;   // current one first
+  EspPath applied_path_{};                    // what the CHILD SAs use
+  std::optional<EspPath> rr_hold_;            // responder: path kept until RR done
+  std::vector<Ipv4Endpoint> verified_;        // responder: RR-checked peer endpoints
+  std::uint64_t path_generation_ = 0;
+  Ipv4Endpoint confirmed_local_{};            // initiator: the last path the peer took
+  Ipv4Endpoint confirmed_remote_{};
+  bool all_paths_next_ = false;               // the next request goes over all pairs
+  bool multi_path_request_ = false;           // the request in flight went over several
+  Bytes last_natd_dst_;
+  Ipv4Endpoint msg_local_{};
+  Ipv4Endpoint msg_remote_{};
 
   std::optional<IkeSaDown> down_after_response_;
   bool superseded_ = false;

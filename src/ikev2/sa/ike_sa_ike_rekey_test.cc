@@ -21,17 +21,11 @@
 namespace mipsec::ikev2 {
 namespace {
 
+using test::EstablishQuiet;
 using test::Exchanger;
 using test::Responder;
 using test::TestAddressPool;
 using EX = ExchangeType;
-
-std::pair<IkeSa*, IkeSa*> EstablishQuiet(Exchanger& x) {
-  auto sas = test::Establish(x);
-  x.events_i.clear();
-  x.events_r.clear();
-  return sas;
-}
 
 std::vector<IkeSa*> All(IkeSaManager& m) {
   std::vector<IkeSa*> v;

@@ -13,19 +13,12 @@
 namespace mipsec::ikev2 {
 namespace {
 
+using test::EstablishQuiet;
 using test::Exchanger;
 using test::TestAddressPool;
 using EX = ExchangeType;
 
 using test::Responder;
-
-// Brings both sides up, then forgets the setup's events.
-std::pair<IkeSa*, IkeSa*> EstablishQuiet(Exchanger& x) {
-  auto sas = test::Establish(x);
-  x.events_i.clear();
-  x.events_r.clear();
-  return sas;
-}
 
 // Both sides hold exactly one CHILD SA, and it is the same pair with
 // matching keys.

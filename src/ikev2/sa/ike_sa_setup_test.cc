@@ -97,8 +97,10 @@ TEST(IkeSaSetupTest, PskWithConfigAndChild) {
   EXPECT_EQ(ci.remote_ts[0], TrafficSelector::Ipv4Prefix(test::kIntranet));
   EXPECT_EQ(cr.remote_ts, ci.local_ts);
   EXPECT_EQ(cr.local_ts, ci.remote_ts);
-  EXPECT_EQ(ci.remote, (Ipv4Endpoint{test::kResponderIp, kIkePort}));
-  EXPECT_EQ(cr.remote, (Ipv4Endpoint{test::kInitiatorIp, kIkePort}));
+  // RFC 4555 3.3: both do MOBIKE and NAT-T, so IKE moved to port 4500
+  // without a NAT; ESP is not encapsulated.
+  EXPECT_EQ(ci.remote, (Ipv4Endpoint{test::kResponderIp, kNattPort}));
+  EXPECT_EQ(cr.remote, (Ipv4Endpoint{test::kInitiatorIp, kNattPort}));
 }
 
 // AES-CBC + HMAC suites end to end, with a responder that only has those.

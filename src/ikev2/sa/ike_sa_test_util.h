@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <optional>
@@ -121,6 +122,10 @@ class Exchanger {
       bool any = false;
       while (std::optional<IkeTransmit> t = i_.PollTransmit()) {
         any = true;
+        if (Unreachable(t->local.address) || Unreachable(t->remote.address)) {
+          ++blackholed;
+          continue;
+        }
         if (t->keepalive) {
           keepalives_i.push_back(std::move(*t));
         } else {
@@ -129,6 +134,10 @@ class Exchanger {
       }
       while (std::optional<IkeTransmit> t = r_.PollTransmit()) {
         any = true;
+        if (Unreachable(t->local.address) || Unreachable(UnNat(*t).remote.address)) {
+          ++blackholed;
+          continue;
+        }
         if (t->keepalive) {
           keepalives_r.push_back(std::move(*t));
         } else {
@@ -250,9 +259,14 @@ class Exchanger {
     return EventsOf<T>(events_r);
   }
 
-  // NAT between the initiator and the network: source 10.0.0.2:p goes out
-  // as 198.51.100.7:(p + 40000), and back.
+  // NAT between the initiator and the network: source `nat_private`:p goes
+  // out as 198.51.100.7:(p + nat_port_offset), and back.
   bool nat = false;
+  Ipv4Address nat_private = kInitiatorIp;
+  std::uint16_t nat_port_offset = 40000;
+  // Datagrams from or to these addresses are lost (counted in blackholed).
+  std::vector<Ipv4Address> unreachable;
+  std::size_t blackholed = 0;
 
   Timestamp now() const { return now_; }
   IkeSaManager& initiator() { return i_; }
@@ -264,15 +278,18 @@ class Exchanger {
   std::vector<IkeSaManager::Event> events_i, events_r;
 
  private:
+  bool Unreachable(Ipv4Address a) const {
+    return std::find(unreachable.begin(), unreachable.end(), a) != unreachable.end();
+  }
   IkeTransmit Nat(IkeTransmit t) const {
-    if (nat && t.local.address == kInitiatorIp) {
-      t.local = {kNatPublicIp, static_cast<std::uint16_t>(t.local.port + 40000)};
+    if (nat && t.local.address == nat_private) {
+      t.local = {kNatPublicIp, static_cast<std::uint16_t>(t.local.port + nat_port_offset)};
     }
     return t;
   }
   IkeTransmit UnNat(IkeTransmit t) const {
     if (nat && t.remote.address == kNatPublicIp) {
-      t.remote = {kInitiatorIp, static_cast<std::uint16_t>(t.remote.port - 40000)};
+      t.remote = {nat_private, static_cast<std::uint16_t>(t.remote.port - nat_port_offset)};
     }
     return t;
   }
@@ -305,6 +322,14 @@ inline std::pair<IkeSa*, IkeSa*> Establish(Exchanger& x) {
     EXPECT_EQ(r->state(), IkeSaState::kEstablished);
   }
   return {i, r};
+}
+
+// Establish(), then forgets the setup's events.
+inline std::pair<IkeSa*, IkeSa*> EstablishQuiet(Exchanger& x) {
+  auto sas = Establish(x);
+  x.events_i.clear();
+  x.events_r.clear();
+  return sas;
 }
 
 }  // namespace mipsec::ikev2::test

@@ -42,6 +42,7 @@ enum class TaskType : std::uint8_t {
   kIkeDelete,
   kIkeDpd,
   kIkeRekey,
+  kIkeMobike,
 };
 
 const char* TaskTypeName(TaskType t);

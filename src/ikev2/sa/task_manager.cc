@@ -12,6 +12,7 @@
 #include "ikev2/tasks/ike_config.h"
 #include "ikev2/tasks/ike_delete.h"
 #include "ikev2/tasks/ike_init.h"
+#include "ikev2/tasks/ike_mobike.h"
 #include "ikev2/tasks/ike_natd.h"
 #include "ikev2/tasks/ike_rekey.h"
 
@@ -58,6 +59,10 @@ void TaskManager::Queue(std::unique_ptr<Task> task) { queue_.push_back(std::move
 
 bool TaskManager::HasQueued(TaskType t) const { return FindQueued(t) != nullptr; }
 bool TaskManager::HasActive(TaskType t) const { return FindActive(t) != nullptr; }
+
+bool TaskManager::HasQueuedIf(const std::function<bool(const Task&)>& pred) const {
+  return std::any_of(queue_.begin(), queue_.end(), [&](const auto& t) { return pred(*t); });
+}
 
 Task* TaskManager::FindActive(TaskType t) const {
   for (const auto& a : active_) {
@@ -152,7 +157,16 @@ void TaskManager::OnTimeout(Timestamp now) {
   ++retransmits_;
   MIPSEC_LOG(sa_.log(), kDebug) << "retransmit " << retransmits_ << " of "
                                 << ExchangeTypeName(active_exchange_) << " request " << request_id_;
-  sa_.Resend(request_bytes_);
+  sa_.ResendRequest(request_bytes_, retransmits_);
+  ArmRetransmit(now);
+}
+
+void TaskManager::RetransmitNow(Timestamp now) {
+  if (active_.empty() || request_bytes_.empty()) return;
+  MIPSEC_LOG(sa_.log(), kDebug) << "sending " << ExchangeTypeName(active_exchange_) << " request "
+                                << request_id_ << " again over the new path";
+  retransmits_ = 0;
+  sa_.ResendRequest(request_bytes_, retransmits_);
   ArmRetransmit(now);
 }
 
@@ -215,6 +229,7 @@ std::vector<std::unique_ptr<Task>> TaskManager::CreateResponderTasks(const Messa
       t.push_back(std::make_unique<IkeAuth>(false));
       t.push_back(std::make_unique<IkeConfig>(false));
       t.push_back(std::make_unique<ChildCreate>(false, ExchangeType::kIkeAuth));
+      t.push_back(std::make_unique<IkeMobike>(false, IkeMobike::Kind::kAuth));
       break;
     case ExchangeType::kCreateChildSa: {
       const Payload* sa = m.Find(PayloadType::kSa);
@@ -243,8 +258,10 @@ std::vector<std::unique_ptr<Task>> TaskManager::CreateResponderTasks(const Messa
       } else if (child_delete) {
         t.push_back(std::make_unique<ChildDelete>(false));
       }
-      // Anything else (an empty liveness check, 2.4; unknown status
-      // notifies) gets an empty response.
+      // COOKIE2 echo, NAT detection and MOBIKE (RFC 4555) for every
+      // INFORMATIONAL request; anything else (an empty liveness check,
+      // 2.4; unknown status notifies) gets an otherwise empty response.
+      t.push_back(std::make_unique<IkeMobike>(false, IkeMobike::Kind::kInformational));
       break;
     }
   }
@@ -317,7 +334,7 @@ void TaskManager::OnRequest(Timestamp now, const Message& m) {
 }
 
 void TaskManager::ResendResponse() {
-  if (have_response_) sa_.Resend(response_bytes_);
+  if (have_response_) sa_.ResendResponse(response_bytes_);
 }
 
 void TaskManager::RespondWithError(Timestamp now, const IkeHeader& request, NotifyPayload n) {

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -44,6 +45,7 @@ class TaskManager {
   // in the IKE SA's state. Call after queueing and after each exchange.
   void Initiate(Timestamp now);
   bool HasQueued(TaskType t) const;
+  bool HasQueuedIf(const std::function<bool(const Task&)>& pred) const;
   bool HasActive(TaskType t) const;
   // A request is in flight.
   bool busy() const { return !active_.empty(); }
@@ -69,6 +71,9 @@ class TaskManager {
   // Retransmission timer.
   Timestamp NextTimeout() const { return retransmit_at_; }
   void OnTimeout(Timestamp now);
+  // The IKE SA's path changed (MOBIKE) with a request in flight: sends it
+  // again now over the new path and restarts the backoff (RFC 4555 3.5).
+  void RetransmitNow(Timestamp now);
 
   // The IKE SA is going down: aborts queued and active tasks, stops
   // retransmitting.

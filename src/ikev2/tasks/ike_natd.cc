@@ -45,6 +45,13 @@ TaskStatus IkeNatd::Process(IkeSa& sa, Timestamp /*now*/, const Message& m) {
     return initiator() ? TaskStatus::kDone : TaskStatus::kNeedMore;
   }
   peer_supports_ = true;
+  sa.set_peer_natt(true);
+  if (initiator()) {
+    // RFC 4555 3.8: what later liveness checks compare against.
+    if (const NotifyPayload* d = m.FindNotify(NotifyType::kNatDetectionDestinationIp)) {
+      sa.last_natd_destination() = d->data;
+    }
+  }
   // Forcing encapsulation, we act as if we were behind a NAT ourselves.
   sa.SetNatState(/*local_behind_nat=*/!dst_match || sa.config().force_encapsulation,
                  /*remote_behind_nat=*/!src_match);
