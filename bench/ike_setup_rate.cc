@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "scenarios/ikev2/interop_configs.h"  // Hex
 #include "testing/netns/exec.h"
 #include "testing/netns/topology.h"
 #include "testing/strongswan/interop_net.h"
@@ -32,22 +33,12 @@
 namespace mipsec::testing {
 namespace {
 
-constexpr const char kPsk[] = "mipsec-ike-bench-psk";
-
-std::string Hex(std::string_view s) {
-  std::string out;
-  char b[3];
-  for (unsigned char c : s) {
-    std::snprintf(b, sizeof(b), "%02x", c);
-    out += b;
-  }
-  return out;
-}
+constexpr const char kBenchPsk[] = "mipsec-ike-bench-psk";
 
 std::string GwToml() {
   std::ostringstream o;
   o << "[gateway]\nlisten = \"" << kInteropGwExt << "\"\nlocal_id = \"fqdn:gw.example.org\"\n"
-    << "auth = \"psk\"\npsk = \"" << Hex(kPsk) << "\"\n"
+    << "auth = \"psk\"\npsk = \"" << Hex(kBenchPsk) << "\"\n"
     << "ike_proposals = [\"aes128gcm16-prfsha256-x25519\"]\nesp_proposals = [\"aes128gcm16\"]\n"
     << "cookie_threshold = 100000\nlog_level = \"warning\"\n"
     << "\n[tia_pool]\nrange = \"" << kInteropPool << "\"\n"
@@ -59,7 +50,7 @@ std::string VpnToml() {
   std::ostringstream o;
   o << "[client]\ngateway = \"" << kInteropGwExt << "\"\n"
     << "local_id = \"email:load@example.org\"\nremote_id = \"fqdn:gw.example.org\"\n"
-    << "auth = \"psk\"\npsk = \"" << Hex(kPsk) << "\"\n"
+    << "auth = \"psk\"\npsk = \"" << Hex(kBenchPsk) << "\"\n"
     << "ike_proposals = [\"aes128gcm16-prfsha256-x25519\"]\nesp_proposals = [\"aes128gcm16\"]\n"
     << "routes = [\"" << kInteropIntranet << "\"]\n";
   return o.str();
@@ -77,7 +68,7 @@ StrongswanConfig SwanResponder() {
   rw.proposals = "aes128gcm16-prfsha256-x25519";
   rw.local.id = "gw.example.org";
   rw.remote.id = "%any";
-  rw.psk = kPsk;
+  rw.psk = kBenchPsk;
   rw.pool_addrs = kInteropPool;
   rw.unique = "never";
   SwanChild& net = rw.AddChild("net");

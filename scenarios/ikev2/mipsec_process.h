@@ -3,7 +3,8 @@
 // written to a private temporary directory; its stderr (the log) is
 // captured. For the interop tests of scenarios/ikev2, with a background
 // ping flood (StartPings) and its count of answers (Received), and small
-// helpers both interop tests use (Hex, SecondsSince, InPool).
+// helpers the interop tests use (SecondsSince, InPool; Hex comes with
+// interop_configs.h).
 //
 //   auto gw = MipsecProcess::Start(topo, "gw", {"gw"}, toml, "tia pool");
 //
@@ -35,6 +36,7 @@
 #include "common/time.h"
 #include "testing/netns/exec.h"
 #include "testing/netns/topology.h"
+#include "scenarios/ikev2/interop_configs.h"
 
 namespace mipsec::testing {
 
@@ -157,17 +159,6 @@ inline int Received(const ExecResult& r) {
   std::smatch m;
   if (!std::regex_search(r.out, m, std::regex("([0-9]+) received"))) return -1;
   return std::stoi(m[1].str());
-}
-
-// Lower-case hex of `s` (PSKs in the TOML configs).
-inline std::string Hex(std::string_view s) {
-  std::string out;
-  char b[3];
-  for (unsigned char c : s) {
-    std::snprintf(b, sizeof(b), "%02x", c);
-    out += b;
-  }
-  return out;
 }
 
 inline double SecondsSince(std::chrono::steady_clock::time_point t0) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "scenarios/ikev2/interop_configs.h"
 #include "scenarios/ikev2/mipsec_process.h"
 #include "testing/netns/exec.h"
 #include "testing/netns/topology.h"
@@ -34,51 +35,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-
-constexpr const char kPsk[] = "mipsec-vpn-interop-psk";
-
-struct VpnSettings {
-  std::string ike_proposals = "aes128gcm16-prfsha256-x25519";
-  std::string esp_proposals = "aes128gcm16";
-  std::string auth = std::string("auth = \"psk\"\npsk = \"") + Hex(kPsk) + "\"\n";
-  std::string local_id = "email:client@example.org";
-  std::string extra;  // raw [client] lines (lifetimes)
-};
-
-std::string VpnToml(const VpnSettings& s) {
-  std::ostringstream o;
-  o << "[client]\n"
-    << "gateway = \"" << kInteropGwExt << "\"\n"
-    << "local_id = \"" << s.local_id << "\"\n"
-    << "remote_id = \"fqdn:gw.example.org\"\n"
-    << s.auth << "ike_proposals = [\"" << s.ike_proposals << "\"]\n"
-    << "esp_proposals = [\"" << s.esp_proposals << "\"]\n"
-    << "routes = [\"" << kInteropIntranet << "\"]\n"
-    << "tun = \"mipsecvpn0\"\n"
-    << s.extra << "log_level = \"debug\"\n";
-  return o.str();
-}
-
-// strongSwan as the gateway: connection "rw", child "net" (the intranet),
-// virtual IPs from kInteropPool, only ext0 used and advertised.
-StrongswanConfig SwanGateway(std::string_view proposals = "aes128gcm16-prfsha256-x25519",
-                             std::string_view esp = "aes128gcm16") {
-  StrongswanConfig cfg;
-  cfg.interfaces_use = "ext0";
-  SwanConnection& rw = cfg.AddConnection("rw");
-  rw.local_addrs = {kInteropGwExt};
-  rw.proposals = proposals;
-  rw.local.id = "gw.example.org";
-  rw.remote.id = "%any";
-  rw.psk = kPsk;
-  rw.pool_addrs = kInteropPool;
-  rw.pool_dns = {"192.0.2.53"};
-  rw.unique = "never";
-  SwanChild& net = rw.AddChild("net");
-  net.local_ts = {kInteropIntranet};
-  net.esp_proposals = esp;
-  return cfg;
-}
 
 // Topology, then the gateway (charon or mipsec gw), then mipsec vpn:
 // destroyed in reverse order.

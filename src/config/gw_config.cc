@@ -452,6 +452,10 @@ Status ParseIkeSettings(const Ctx& c, const toml::table& t, const std::string& p
   out.force_encapsulation = force.value_or(false);
   MIPSEC_ASSIGN_OR_RETURN(auto frag, c.L.OptBool(t, path, "fragmentation"));
   out.fragmentation = frag.value_or(true);
+  MIPSEC_ASSIGN_OR_RETURN(auto mobike, c.L.OptBool(t, path, "mobike"));
+  out.mobike = mobike.value_or(true);
+  MIPSEC_ASSIGN_OR_RETURN(auto rr, c.L.OptBool(t, path, "mobike_return_routability"));
+  out.mobike_return_routability = rr.value_or(true);
   return Ok{};
 }
 
@@ -459,7 +463,7 @@ Status ParseIkeSettings(const Ctx& c, const toml::table& t, const std::string& p
   "local_id", "remote_id", "auth", "psk", "psk_file", "certificate", "private_key", "ca",      \
       "rsa_pss", "ike_proposals", "esp_proposals", "ike_soft_lifetime", "ike_hard_lifetime",  \
       "child_soft_lifetime", "child_hard_lifetime", "dpd_interval", "nat_keepalive",          \
-      "force_encapsulation", "fragmentation", "log_level"
+      "force_encapsulation", "fragmentation", "mobike", "mobike_return_routability", "log_level"
 
 Result<std::optional<std::string>> OptTunName(const Ctx& c, const toml::table& t,
                                               const std::string& path) {
@@ -676,6 +680,8 @@ void ApplyIkeSettings(const IkeSettings& s, ikev2::PeerConfig& pc) {
   pc.nat_keepalive_interval = s.nat_keepalive;
   pc.force_encapsulation = s.force_encapsulation;
   pc.fragmentation = s.fragmentation;
+  pc.mobike.enabled = s.mobike;
+  pc.mobike.return_routability_check = s.mobike_return_routability;
 }
 
 }  // namespace

@@ -115,6 +115,10 @@ struct IkeSettings {
   Duration nat_keepalive = Duration::Seconds(20);         // nat_keepalive ("off": none)
   bool force_encapsulation = false;                       // force_encapsulation
   bool fragmentation = true;                              // fragmentation
+  bool mobike = true;                                     // mobike (RFC 4555)
+  // mobike_return_routability (responder: RFC 4555 3.7 check before the
+  // IPsec SAs follow a client to a new address; default on, the SHOULD).
+  bool mobike_return_routability = true;
 };
 
 // ---- The gateway (`mipsec gw`) ----

@@ -238,6 +238,8 @@ TEST(GwConfigTest, MinimalGatewayDefaults) {
   EXPECT_EQ(c.ike.nat_keepalive, Duration::Seconds(20));
   EXPECT_FALSE(c.ike.force_encapsulation);
   EXPECT_TRUE(c.ike.fragmentation);
+  EXPECT_TRUE(c.ike.mobike);
+  EXPECT_TRUE(c.ike.mobike_return_routability);
   EXPECT_EQ(c.cookie_threshold, 10u);
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_EQ(c.control_socket, "/run/mipsec/gw.sock");
@@ -259,7 +261,8 @@ TEST(GwConfigTest, EveryGatewayKey) {
       "ike_soft_lifetime = \"1h\"\nike_hard_lifetime = \"off\"\n"
       "child_soft_lifetime = \"off\"\nchild_hard_lifetime = \"20m\"\n"
       "dpd_interval = \"off\"\nnat_keepalive = \"5s\"\n"
-      "force_encapsulation = true\nfragmentation = false\n"
+      "force_encapsulation = true\nfragmentation = false\nmobike = false\n"
+      "mobike_return_routability = false\n"
       "cookie_threshold = 0\nlog_level = \"debug\"\ncontrol_socket = \"/tmp/gw.sock\"\n"));
   EXPECT_EQ(c.ike.remote_id, IdPayload::Rfc822("mn@example.com"));
   EXPECT_EQ(c.ike_port, 1500);
@@ -276,6 +279,8 @@ TEST(GwConfigTest, EveryGatewayKey) {
   EXPECT_EQ(c.ike.nat_keepalive, Duration::Seconds(5));
   EXPECT_TRUE(c.ike.force_encapsulation);
   EXPECT_FALSE(c.ike.fragmentation);
+  EXPECT_FALSE(c.ike.mobike);
+  EXPECT_FALSE(c.ike.mobike_return_routability);
   EXPECT_EQ(c.cookie_threshold, 0u);
   EXPECT_EQ(c.log_level, LogLevel::kDebug);
   EXPECT_EQ(c.control_socket, "/tmp/gw.sock");

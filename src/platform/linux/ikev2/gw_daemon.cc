@@ -100,6 +100,20 @@ std::string RuleMatch(const config::AllowRule& r) {
   return o.str();
 }
 
+// RFC 4555 3.5: a client may not move its SAs to an address inside what
+// the gateway protects (the intranet, the TIA pool): UNACCEPTABLE_ADDRESSES.
+class OutsideOnlyPolicy final : public ikev2::PathPolicy {
+ public:
+  explicit OutsideOnlyPolicy(std::vector<Ipv4Prefix> inside) : inside_(std::move(inside)) {}
+  bool Acceptable(const Ipv4Endpoint& /*local*/, const Ipv4Endpoint& remote) const override {
+    return std::none_of(inside_.begin(), inside_.end(),
+                        [&](const Ipv4Prefix& p) { return p.Contains(remote.address); });
+  }
+
+ private:
+  std::vector<Ipv4Prefix> inside_;
+};
+
 }  // namespace
 
 std::string PolicyNftScript(const config::GwPolicy& policy, const std::string& tun,
@@ -148,6 +162,10 @@ Status GwDaemon::Init() {
   // The userspace data path carries ESP-in-UDP only (RFC 3948).
   peer->force_encapsulation = true;
   peer->natt_port = config_.natt_port;
+  std::vector<Ipv4Prefix> inside = config_.intranet;
+  for (const Ipv4Prefix& p : RangeToPrefixes(pool_->first(), pool_->last())) inside.push_back(p);
+  path_policy_ = std::make_unique<OutsideOnlyPolicy>(std::move(inside));
+  peer->mobike.path_policy = path_policy_.get();
   ikev2::IkeSaManagerConfig mc;
   mc.responder = std::move(*peer);
   mc.cookie_threshold = config_.cookie_threshold;

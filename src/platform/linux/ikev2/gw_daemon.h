@@ -31,10 +31,17 @@
 // inner sources must be the client's TIA).
 //
 // Addresses: the gateway binds IKE and ESP to its `listen` address and
-// sends no ADDITIONAL_*_ADDRESS notifies at all (the SA layer has no MOBIKE
-// address list), so it advertises only its external address. With more
-// than one `listen` address the sockets are bound to 0.0.0.0 and the
+// sends no ADDITIONAL_*_ADDRESS notifies (it never reports a local address
+// list to the SA layer), so it advertises only its external address. With
+// more than one `listen` address the sockets are bound to 0.0.0.0 and the
 // source of each reply is the address the request arrived on (IP_PKTINFO).
+//
+// MOBIKE (RFC 4555, `mobike` in [gateway], on by default): a client may move
+// its IKE and CHILD SAs to a new address with UPDATE_SA_ADDRESSES; the CHILD
+// SAs follow after a return routability check (3.7) unless
+// `mobike_return_routability = false`. A move to an address inside the
+// intranet or the TIA pool is refused with UNACCEPTABLE_ADDRESSES: the
+// gateway faces the outside, and such a path would loop through the tunnel.
 //
 // Signals: SIGINT/SIGTERM stop cleanly (every IKE SA deleted with an
 // INFORMATIONAL Delete, up to shutdown_grace; routes and nft table removed;
@@ -109,6 +116,7 @@ class GwDaemon {
   crypto::SystemRandom random_;
   std::unique_ptr<ikev2::TiaPool> pool_;
   std::unique_ptr<config::GwPskTable> psks_;  // per-client PSKs ([[peer]])
+  std::unique_ptr<ikev2::PathPolicy> path_policy_;  // MOBIKE: refuses inside addresses
   std::unique_ptr<IkeRuntime> runtime_;
   std::string tun_name_;
   int tun_ifindex_ = 0;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,6 +66,7 @@ Status VpnClient::Init() {
                        " (IKE and ESP to it would be routed into the tunnel)");
     }
   }
+  follow_addresses_ = !config_.local_address;
   if (config_.local_address) {
     local_ = *config_.local_address;
   } else {
@@ -88,12 +90,16 @@ Status VpnClient::Init() {
   }));
   MIPSEC_ASSIGN_OR_RETURN(netlink_, platform::LinuxNetlink::Open());
 
+  // Following the host's addresses (MOBIKE), the sockets take any local
+  // address and each datagram names its source.
+  const Ipv4Address bind = follow_addresses_ ? Ipv4Address::Any() : local_;
   platform::UdpOptions uo;
-  uo.bind = Ipv4Endpoint{local_, ikev2::kIkePort};
+  uo.bind = Ipv4Endpoint{bind, ikev2::kIkePort};
   auto ike = platform::LinuxUdpSocket::Open(uo);
   if (!ike.ok()) return Error(ike.error().code(), "IKE socket: " + ike.error().detail());
 
-  auto dp = OpenTunnelDataPath(*netlink_, config_.tun_name, Ipv4Endpoint{local_, peer_.natt_port}, config_.tun_mtu);
+  auto dp = OpenTunnelDataPath(*netlink_, config_.tun_name, Ipv4Endpoint{bind, peer_.natt_port},
+                               config_.tun_mtu);
   if (!dp.ok()) return dp.error();
   tun_name_ = (*dp)->tun().name();
   tun_ifindex_ = (*dp)->tun().ifindex();
@@ -107,6 +113,14 @@ Status VpnClient::Init() {
   runtime_->set_virtual_ip_hook(
       [this](std::uint64_t id, const ikev2::VirtualIpAssigned& v) { OnVirtualIp(id, v); });
   retry_timer_ = loop_->CreateTimer([this](Timestamp) { Connect(); });
+  if (follow_addresses_) {
+    auto mon = netlink_->Subscribe(platform::kLinkEvents | platform::kAddressEvents |
+                                   platform::kRouteEvents);
+    if (!mon.ok()) return Error(mon.error().code(), "netlink monitor: " + mon.error().detail());
+    monitor_ = std::move(*mon);
+    MIPSEC_TRY(loop_->RegisterFd(monitor_->fd(), EPOLLIN,
+                                 [this](std::uint32_t) { OnNetlinkReadable(); }));
+  }
 
   if (!config_.request_virtual_ip) {
     // No TIA: the routes use our own address as source from the start.
@@ -135,6 +149,10 @@ Status VpnClient::Init() {
 
 void VpnClient::Connect() {
   if (stopping_ || sa_id_) return;
+  if (follow_addresses_) {
+    reported_ = ReadHostAddresses();
+    if (reported_.preferred) local_ = *reported_.preferred;
+  }
   auto id = runtime_->Initiate(peer_, Ipv4Endpoint{local_, ikev2::kIkePort},
                                Ipv4Endpoint{config_.gateway, config_.gateway_port});
   if (!id.ok()) {
@@ -148,7 +166,97 @@ void VpnClient::Connect() {
     return;
   }
   sa_id_ = *id;
-  MIPSEC_LOG(log_, kInfo) << "initiating IKE SA to " << config_.gateway.ToString();
+  if (follow_addresses_) {
+    // RFC 4555 3.4: our other addresses go in IKE_AUTH.
+    if (ikev2::IkeSa* sa = runtime_->manager().Find(*sa_id_)) {
+      (void)sa->UpdateLocalAddresses(loop_->Now(), reported_.addresses, local_);
+    }
+  }
+  MIPSEC_LOG(log_, kInfo) << "initiating IKE SA to " << config_.gateway.ToString() << " from "
+                          << local_.ToString();
+}
+
+VpnClient::HostAddresses VpnClient::ReadHostAddresses() {
+  HostAddresses h;
+  auto links = netlink_->ListLinks();
+  auto addrs = netlink_->ListAddresses(0);
+  if (!links.ok() || !addrs.ok()) {
+    MIPSEC_LOG(log_, kWarning) << "reading addresses: "
+                               << (links.ok() ? addrs.error() : links.error()).ToString();
+    return reported_;
+  }
+  for (const platform::AddressInfo& a : *addrs) {
+    if (a.ifindex == tun_ifindex_) continue;
+    const Ipv4Address ip = a.local.address;
+    if (ip.IsLoopback() || ip.IsLinkLocal() || ip.IsAny() || (vip_ && ip == *vip_)) continue;
+    const auto link = std::find_if(links->begin(), links->end(), [&](const platform::LinkInfo& l) {
+      return l.ifindex == a.ifindex;
+    });
+    if (link == links->end() || !link->up || !link->running || link->loopback) continue;
+    h.addresses.push_back(ip);
+  }
+  std::sort(h.addresses.begin(), h.addresses.end());
+  h.addresses.erase(std::unique(h.addresses.begin(), h.addresses.end()), h.addresses.end());
+  auto route = netlink_->LookupRoute(config_.gateway);
+  if (route.ok() && route->type == platform::RouteType::kUnicast && route->oif != tun_ifindex_ &&
+      !route->source.IsAny() &&
+      std::binary_search(h.addresses.begin(), h.addresses.end(), route->source)) {
+    h.preferred = route->source;
+  }
+  return h;
+}
+
+void VpnClient::OnNetlinkReadable() {
+  // Everything queued is one batch: the state is read once after it.
+  auto n = monitor_->Dispatch([](const platform::NetlinkEvent&) {});
+  if (!n.ok()) {
+    MIPSEC_LOG(log_, kWarning) << "netlink: " << n.error().ToString();
+  }
+  FollowAddresses();
+}
+
+void VpnClient::FollowAddresses() {
+  if (stopping_) return;
+  const HostAddresses now_addrs = ReadHostAddresses();
+  if (now_addrs == reported_) return;  // our own routes, other links' noise
+  reported_ = now_addrs;
+  std::string list;
+  for (Ipv4Address a : reported_.addresses) list += " " + a.ToString();
+  MIPSEC_LOG(log_, kInfo) << "addresses now" << (list.empty() ? " none" : list)
+                          << "; towards the gateway: "
+                          << (reported_.preferred ? reported_.preferred->ToString() : "no route");
+  if (!sa_id_) {
+    if (reported_.preferred) {
+      local_ = *reported_.preferred;
+      loop_->SetDeadline(retry_timer_, loop_->Now());  // a route again: reconnect now
+    }
+    return;
+  }
+  ikev2::IkeSa* sa = runtime_->manager().Find(*sa_id_);
+  if (sa == nullptr) return;
+  if (sa->state() != ikev2::IkeSaState::kEstablished) {
+    if (reported_.preferred && *reported_.preferred != sa->local().address) {
+      Restart("local address changed during IKE SA setup");
+    }
+    return;
+  }
+  Status st = sa->UpdateLocalAddresses(loop_->Now(), reported_.addresses, reported_.preferred);
+  runtime_->Flush();
+  if (!st.ok()) Restart(st.error().detail());
+}
+
+void VpnClient::Restart(const std::string& why) {
+  MIPSEC_LOG(log_, kNotice) << "new IKE SA: " << why;
+  restarting_ = true;
+  if (ikev2::IkeSa* sa = sa_id_ ? runtime_->manager().Find(*sa_id_) : nullptr) {
+    sa->Terminate(ikev2::IkeDownReason::kFailed, why);
+  }
+  runtime_->Flush();  // IkeSaDown: TIA and routes dropped, sa_id_ cleared
+  restarting_ = false;
+  if (!sa_id_ && !stopping_) {
+    retry_delay_ = options_.retry_min;
+    loop_->SetDeadline(retry_timer_, loop_->Now());
+  }
 }
 
 void VpnClient::ScheduleReconnect() {
@@ -207,6 +315,7 @@ void VpnClient::OnEvent(std::uint64_t sa_id, const ikev2::IkeEvent& e) {
   DropVirtualIp();
   if (stopping_) return;
   MIPSEC_LOG(log_, kWarning) << "IKE SA down: " << down->detail;
+  if (restarting_) return;  // Restart() reconnects at once
   if (!options_.retry) {
     failure_ = Error(Errc::kState, "IKE SA down: " + down->detail);
     loop_->Stop();

@@ -14,10 +14,19 @@
 // UDP encapsulation is always used (PeerConfig::force_encapsulation: the
 // userspace data path is ESP-in-UDP only, RFC 3948).
 //
-// Local address: `local_address`, else the source address the kernel's
-// routing picks for the gateway (a connected UDP socket). IKE and ESP are
-// bound to that address. A route prefix that contains the gateway's
-// address is refused at start: it would send IKE and ESP into the tunnel.
+// Local address: with `local_address`, IKE and ESP are bound to it and it
+// never changes. Without it (the default) they are bound to 0.0.0.0 and
+// every datagram leaves from the address the IKE SA names (IP_PKTINFO),
+// which starts as the source address the kernel's routing picks for the
+// gateway. The client then follows the host's addresses with MOBIKE (RFC
+// 4555): it watches links, addresses and routes on netlink, and after each
+// batch of notifications reads the addresses and the route to the gateway
+// again and hands them to the IKE SA at once (IkeSa::UpdateLocalAddresses,
+// no delay; a burst is one batch). The IKE SA moves itself and its CHILD
+// SAs and sends UPDATE_SA_ADDRESSES. An IKE SA that is not up yet is
+// restarted from the new address instead; a peer without MOBIKE gets a new
+// IKE SA. A route prefix that contains the gateway's address is refused at
+// start: it would send IKE and ESP into the tunnel.
 //
 // Failures: when the IKE SA goes down for any reason other than our own
 // Stop() (peer Delete, dead peer, authentication failure, setup timeout),
@@ -90,6 +99,18 @@ class VpnClient {
   void OnEvent(std::uint64_t sa_id, const ikev2::IkeEvent& e);
   void OnVirtualIp(std::uint64_t sa_id, const ikev2::VirtualIpAssigned& vip);
   void DropVirtualIp();
+  // MOBIKE: the host's usable addresses and the one routing picks towards
+  // the gateway, as netlink tells them now.
+  struct HostAddresses {
+    std::vector<Ipv4Address> addresses;  // sorted
+    std::optional<Ipv4Address> preferred;
+    bool operator==(const HostAddresses&) const = default;
+  };
+  HostAddresses ReadHostAddresses();
+  void OnNetlinkReadable();
+  // Hands changed addresses to the IKE SA (or restarts one not yet up).
+  void FollowAddresses();
+  void Restart(const std::string& why);
 
   config::VpnClientConfig config_;
   VpnClientOptions options_;
@@ -108,6 +129,10 @@ class VpnClient {
   bool static_routes_ = false;          // routes without a TIA (added at start)
   bool stopping_ = false;
   std::optional<Status> failure_;       // !retry: why Run() ends
+  bool follow_addresses_ = false;       // no local_address: MOBIKE follows routing
+  bool restarting_ = false;             // Restart() is replacing the IKE SA
+  std::unique_ptr<platform::NetlinkMonitor> monitor_;
+  HostAddresses reported_;              // what the IKE SA was told last
   Duration retry_delay_;
   platform::EventLoop::TimerId retry_timer_ = platform::EventLoop::kNoTimer;
 };
