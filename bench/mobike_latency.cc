@@ -17,10 +17,13 @@
 //     new address, replace the default route, delete the old addresses), as
 //     `topology.sh move` does with `ip -batch`; t0 is taken right before the
 //     first netlink request;
-//   - "first packet" = the arrival at int of the first probe that left mn
-//     after t0 (one way, mn -> int, through the tunnel on the new path);
-//   - "resumed" = the first echo back at mn of a probe sent after t0 (both
-//     ways on the new path: what a user's application sees).
+//   - t1 is taken when the last netlink request (the old address deleted)
+//     has returned; only probes that left mn after t1 count, so none can
+//     have used the old path;
+//   - "first packet" = the arrival at int of the first such probe (one way,
+//     mn -> int, through the tunnel on the new path), relative to t0;
+//   - "resumed" = the first echo back at mn of such a probe (both ways on
+//     the new path: what a user's application sees), relative to t0.
 // Both are reported relative to t0, with the tunnel RTT measured just before
 // the move. Prints a Markdown table (BENCHMARKS.md, "MOBIKE handover gap").
 #include <arpa/inet.h>
@@ -172,9 +175,15 @@ class Prober {
   std::thread tx_, rx_, echo_;
 };
 
-// The hard handover of mn to `to`, over netlink from inside mn; returns t0.
-Result<std::int64_t> Move(const Topology& topo, char to) {
+// The hard handover of mn to `to`, over netlink from inside mn: t0 right
+// before the first request, t1 after the last (the old address is gone).
+struct MoveTimes {
   std::int64_t t0 = 0;
+  std::int64_t t1 = 0;
+};
+Result<MoveTimes> Move(const Topology& topo, char to) {
+  std::int64_t t0 = 0;
+  std::int64_t t1 = 0;
   Status result = Ok{};
   Status st = topo.RunIn("mn", [&] {
     auto nl = platform::LinuxNetlink::Open();
@@ -211,18 +220,20 @@ Result<std::int64_t> Move(const Topology& topo, char to) {
       if (!l.ok() || (l->name != "a0" && l->name != "b0" && l->name != "c0")) continue;
       s = (*nl)->DeleteAddress(old.ifindex, old.local);
     }
+    t1 = NowNs();
     result = s;
   });
   if (!st.ok()) return st.error();
   if (!result.ok()) return result.error();
-  return t0;
+  return MoveTimes{t0, t1};
 }
 
 struct Gap {
   double rtt_ms = 0;        // median echo RTT before the move
-  double first_ms = -1;     // first probe sent after t0 that reached int
-  double resumed_ms = -1;   // first probe sent after t0 echoed back to mn
+  double first_ms = -1;     // first probe sent after the move that reached int
+  double resumed_ms = -1;   // first probe sent after the move echoed back to mn
   int lost = 0;             // probes sent in [t0, t0 + 2 s] never echoed
+  double move_ms = 0;       // t1 - t0: the netlink requests of the move
 };
 
 Result<Gap> MeasureMove(const Topology& topo, char to) {
@@ -236,17 +247,21 @@ Result<Gap> MeasureMove(const Topology& topo, char to) {
   Prober p(*mn_fd, *int_fd);
   p.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto t0 = Move(topo, to);
+  auto times = Move(topo, to);
   std::this_thread::sleep_for(std::chrono::milliseconds(3000));
   p.Stop();
   close(*mn_fd);
   close(*int_fd);
-  if (!t0.ok()) return t0.error();
+  if (!times.ok()) return times.error();
+  // Times are relative to t0; a probe counts once it left after t1 (the old
+  // address gone), so none can have used the old path.
+  const std::int64_t t0 = times->t0;
+  const std::int64_t t1 = times->t1;
   const std::vector<Probe> probes = p.Take();
   Gap g;
   std::vector<double> rtts;
   for (const Probe& pr : probes) {
-    if (pr.sent < *t0 - 200'000'000 || pr.sent >= *t0) continue;
+    if (pr.sent < t0 - 200'000'000 || pr.sent >= t0) continue;
     if (pr.echoed != 0) rtts.push_back(static_cast<double>(pr.echoed - pr.sent) / 1e6);
   }
   if (!rtts.empty()) {
@@ -254,13 +269,15 @@ Result<Gap> MeasureMove(const Topology& topo, char to) {
     g.rtt_ms = rtts[rtts.size() / 2];
   }
   for (const Probe& pr : probes) {
-    if (pr.sent < *t0) continue;
-    if (pr.sent < *t0 + 2'000'000'000 && pr.echoed == 0) ++g.lost;
-    if (g.first_ms < 0 && pr.arrived != 0) g.first_ms = static_cast<double>(pr.arrived - *t0) / 1e6;
+    if (pr.sent < t0) continue;
+    if (pr.sent < t0 + 2'000'000'000 && pr.echoed == 0) ++g.lost;
+    if (pr.sent < t1) continue;
+    if (g.first_ms < 0 && pr.arrived != 0) g.first_ms = static_cast<double>(pr.arrived - t0) / 1e6;
     if (g.resumed_ms < 0 && pr.echoed != 0) {
-      g.resumed_ms = static_cast<double>(pr.echoed - *t0) / 1e6;
+      g.resumed_ms = static_cast<double>(pr.echoed - t0) / 1e6;
     }
   }
+  g.move_ms = static_cast<double>(t1 - t0) / 1e6;
   if (g.first_ms < 0 || g.resumed_ms < 0) {
     return Error(Errc::kTimeout,
                  std::string("no probe got through within 3 s of the move to ") + to);
@@ -292,7 +309,8 @@ Result<std::vector<std::vector<Gap>>> Moves(const Topology& topo, int runs) {
       auto g = MeasureMove(topo, order[i]);
       if (!g.ok()) return g.error();
       std::cerr << "  move to " << order[i] << ": first " << g->first_ms << " ms, resumed "
-                << g->resumed_ms << " ms, rtt " << g->rtt_ms << " ms, lost " << g->lost << "\n";
+                << g->resumed_ms << " ms, rtt " << g->rtt_ms << " ms, netlink " << g->move_ms
+                << " ms, lost " << g->lost << "\n";
       per[i].push_back(*g);
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
     }
@@ -361,6 +379,12 @@ int Main(int argc, char** argv) {
     auto mn = StrongswanPeer::Start(**topo, "mn", ClientConfig());
     if (!mn.ok() || !(*mn)->Initiate("home").ok()) {
       std::cerr << "strongSwan client did not connect\n";
+      return 1;
+    }
+    bool up = false;
+    for (int i = 0; i < 20 && !up; ++i) up = Ping(**topo, "mn", kInteropIntHost, 1).ok();
+    if (!up) {
+      std::cerr << "strongSwan: no tunnel\n" << (*mn)->LogTail(40);
       return 1;
     }
     std::cerr << "strongSwan -> strongSwan\n";
