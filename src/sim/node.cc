@@ -15,6 +15,7 @@ namespace {
 // Event token kinds (top byte); the rest is kind-specific.
 constexpr std::uint64_t kTokenLoopback = 1ull << 56;
 constexpr std::uint64_t kTokenReassemblyTimeout = 2ull << 56;
+constexpr std::uint64_t kTokenReceive = 3ull << 56;
 constexpr std::uint64_t kTokenKindMask = 0xffull << 56;
 
 // RFC 1122 3.3.2 leaves the reassembly timeout to the implementation (60 to
@@ -344,6 +345,24 @@ Status Node::InjectLocal(Bytes datagram, int ifindex) {
   return Ok{};
 }
 
+Status Node::InjectReceive(Bytes datagram, int ifindex) {
+  if (!running_) return Error(Errc::kState, name_ + " is stopped");
+  if (!InterfaceByIndex(ifindex)) {
+    return Error(Errc::kNotFound, name_ + ": no interface " + std::to_string(ifindex));
+  }
+  MIPSEC_ASSIGN_OR_RETURN(ip::Ipv4Packet pkt, ip::ParseIpv4(datagram));
+  if (pkt.datagram.size() != datagram.size()) datagram.resize(pkt.datagram.size());
+  sim_.Schedule(sim_.now(), this, kTokenReceive | static_cast<std::uint64_t>(ifindex),
+                sim_.NewPacket(std::move(datagram)));
+  return Ok{};
+}
+
+std::optional<Ipv4Address> Node::SourceAddressFor(Ipv4Address dst) const {
+  Result<NextHop> hop = Resolve(dst);
+  if (!hop.ok() || !hop->ifc->Running()) return std::nullopt;
+  return hop->ifc->PrimaryAddress();
+}
+
 void Node::Output(Bytes packet, const NextHop& hop, Interface* in, bool originated) {
   if (!RunFilters(Hook::kPostrouting, in, hop.ifc, packet)) return;
   if (!hop.ifc->Running()) {
@@ -404,6 +423,11 @@ void Node::OnEvent(std::uint64_t token, PacketPtr packet) {
   if (kind == kTokenLoopback) {
     Interface* ifc = InterfaceByIndex(static_cast<int>(token & ~kTokenKindMask));
     if (ifc && packet && running_) DeliverLocal(*ifc, std::move(packet->data), std::nullopt);
+    return;
+  }
+  if (kind == kTokenReceive) {
+    Interface* ifc = InterfaceByIndex(static_cast<int>(token & ~kTokenKindMask));
+    if (ifc && packet) Receive(*ifc, std::move(packet));
     return;
   }
   if (kind == kTokenReassemblyTimeout) {

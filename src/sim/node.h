@@ -222,6 +222,19 @@ class Node final : public EventHandler {
   // checked. kState when stopped, kNotFound without such an interface,
   // IPv4 parse errors as is.
   Status InjectLocal(Bytes datagram, int ifindex);
+  // Hands a complete IPv4 datagram to this node as if it had arrived on
+  // `ifindex` from its link, as an event at the current time: prerouting
+  // filters, then local delivery or (on a forwarding node) forwarding with
+  // its TTL, route and filters. What a user-space tunnel endpoint on a
+  // router (a VPN gateway) writing a decapsulated datagram into a TUN
+  // device does. The interface need not be attached. Errors as InjectLocal.
+  Status InjectReceive(Bytes datagram, int ifindex);
+
+  // The source address the host stack would pick to send to `dst` now: the
+  // primary address of the interface routing names (what `ip route get`
+  // shows as "src"). nullopt when there is no route, or that interface has
+  // no carrier or no address. Does not change any state.
+  std::optional<Ipv4Address> SourceAddressFor(Ipv4Address dst) const;
 
   // Stop: the node drops everything and its timers stay quiet; Start again
   // resumes (addresses and routes are kept, reassembly state is lost).

@@ -135,6 +135,51 @@ TEST_F(NodeTest, InjectLocalDeliversToSocketsWithoutTheWire) {
   EXPECT_FALSE(b_.InjectLocal(*pkt, 1).ok());
 }
 
+// InjectReceive: a datagram written into a router's (unattached) tunnel
+// interface is forwarded like one received there: TTL decremented, routed
+// out of the right link.
+TEST_F(NodeTest, InjectReceiveForwardsLikeAReceivedPacket) {
+  Interface& tun = r_.AddInterface("tun0");
+  std::vector<UdpDelivery> got;
+  ASSERT_TRUE(b_.BindUdp({Ipv4Address::Any(), 9}, [&](Timestamp, const UdpDelivery& d) {
+    got.push_back(d);
+  }).ok());
+  ip::Ipv4Header h;
+  h.src = A("10.2.0.7");
+  h.dst = A("10.0.2.2");
+  h.ttl = 20;
+  Result<Bytes> pkt = ip::BuildIpv4Udp(h, 1234, 9, AsBytes("inner"));
+  ASSERT_TRUE(pkt.ok());
+  ASSERT_TRUE(r_.InjectReceive(*pkt, tun.ifindex()).ok());
+  EXPECT_FALSE(r_.InjectReceive(*pkt, 9).ok());
+  EXPECT_FALSE(r_.InjectReceive(Bytes{1, 2, 3}, tun.ifindex()).ok());
+  sim_.RunUntil(Ms(10));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].remote, (Ipv4Endpoint{A("10.2.0.7"), 1234}));
+  EXPECT_EQ(got[0].ttl, 19);
+  EXPECT_EQ(r_.counters().forwarded, 1u);
+  EXPECT_EQ(seg1_.counters().tx_packets, 0u);
+  r_.SetRunning(false);
+  EXPECT_FALSE(r_.InjectReceive(*pkt, tun.ifindex()).ok());
+}
+
+// SourceAddressFor: the address of the interface routing picks, none
+// without a route, a carrier or an address.
+TEST_F(NodeTest, SourceAddressForFollowsRoutingAndCarrier) {
+  EXPECT_EQ(a_.SourceAddressFor(A("10.0.2.2")), A("10.0.1.2"));
+  EXPECT_EQ(r_.SourceAddressFor(A("10.0.2.2")), A("10.0.2.1"));
+  EXPECT_EQ(r_.SourceAddressFor(A("192.0.2.1")), std::nullopt);  // no route
+  ASSERT_TRUE(a_.AddAddress(1, A("10.0.1.3"), 24).ok());
+  EXPECT_EQ(a_.SourceAddressFor(A("10.0.2.2")), A("10.0.1.2"));  // primary first
+  ASSERT_TRUE(a_.RemoveAddress(1, A("10.0.1.2")).ok());
+  EXPECT_EQ(a_.SourceAddressFor(A("10.0.2.2")), A("10.0.1.3"));
+  a_.Detach(*a_.InterfaceByIndex(1));
+  EXPECT_EQ(a_.SourceAddressFor(A("10.0.2.2")), std::nullopt);  // no carrier
+  a_.Attach(*a_.InterfaceByIndex(1), seg1_);
+  a_.FlushAddresses(1);
+  EXPECT_EQ(a_.SourceAddressFor(A("10.0.1.1")), std::nullopt);  // no address, no route
+}
+
 TEST_F(NodeTest, TtlExpiryGivesTimeExceededFromTheRouter) {
   auto& icmp = WatchIcmp(a_);
   UdpSendOptions o;

@@ -73,6 +73,7 @@
 #include "common/result.h"
 #include "common/time.h"
 #include "esp/sa.h"
+#include "ikev2/child/esp_install.h"
 #include "ikev2/sa/config.h"
 #include "ikev2/sa/ike_sa_manager.h"
 #include "ikev2/sa/io.h"
@@ -86,19 +87,11 @@ namespace mipsec::ikev2d {
 
 // ---- Pure helpers (unit-tested) ----
 
-// The smallest set of prefixes that covers [first, last] exactly (an
-// empty vector when first > last).
-std::vector<Ipv4Prefix> RangeToPrefixes(Ipv4Address first, Ipv4Address last);
-// The IPv4 selectors as destination prefixes for the data path's routing
-// (protocol and ports are not routed on: a selector narrowed to a protocol
-// or ports still routes its whole address range). Non-IPv4 selectors are
-// skipped.
-std::vector<Ipv4Prefix> SelectorsToPrefixes(const std::vector<ikev2::TrafficSelector>& ts);
-// The esp::SaConfig of one direction of a CHILD SA: cipher and integrity
-// from the suite, the keys of that direction, outer addresses (local =
-// ours), ESN and UDP encapsulation. kUnsupported for a suite the data path
-// lacks.
-Result<esp::SaConfig> MakeEspSaConfig(const ikev2::ChildSaInfo& child, esp::Direction direction);
+// RangeToPrefixes, SelectorsToPrefixes and MakeEspSaConfig come from
+// ikev2/child/esp_install.h (shared with the simulator's IkeApp).
+using ikev2::MakeEspSaConfig;
+using ikev2::RangeToPrefixes;
+using ikev2::SelectorsToPrefixes;
 
 // Client side of VirtualIpAssigned: adds `vip`/32 to the TUN `ifindex`
 // and a route for each of `prefixes` into it, with `vip` as preferred
