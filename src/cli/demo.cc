@@ -48,11 +48,11 @@ Status WriteFile(const std::string& path, ByteSpan data) {
 
 // What the demo cannot show yet, said plainly before any number.
 constexpr char kNotBuilt[] =
-    "Protocols not built yet: Mobile IPv4 (i-HA, i-FA, MN registration), IKEv2/ESP\n"
-    "(mVPN), MOBIKE and the RFC 5266 mobile-node controller. This run shows what\n"
-    "the network alone does.\n";
+    "Not built yet: the RFC 5266 mobile-node controller. Mobile IPv4, IKEv2/ESP and\n"
+    "MOBIKE are built (see README), but nothing drives them on the moving node yet,\n"
+    "so this run shows what the network alone does.\n";
 constexpr char kFigure1Without[] =
-    "Without them the stream reaches the MN's home address while it is on the home\n"
+    "Without it the stream reaches the MN's home address while it is on the home\n"
     "link, and is lost once it moves (each visited link still gives it an address\n"
     "by DHCP, shown under each leg).\n";
 
