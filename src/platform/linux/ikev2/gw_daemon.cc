@@ -100,21 +100,13 @@ std::string RuleMatch(const config::AllowRule& r) {
   return o.str();
 }
 
-// RFC 4555 3.5: a client may not move its SAs to an address inside what
-// the gateway protects (the intranet, the TIA pool): UNACCEPTABLE_ADDRESSES.
-class OutsideOnlyPolicy final : public ikev2::PathPolicy {
- public:
-  explicit OutsideOnlyPolicy(std::vector<Ipv4Prefix> inside) : inside_(std::move(inside)) {}
-  bool Acceptable(const Ipv4Endpoint& /*local*/, const Ipv4Endpoint& remote) const override {
-    return std::none_of(inside_.begin(), inside_.end(),
-                        [&](const Ipv4Prefix& p) { return p.Contains(remote.address); });
-  }
-
- private:
-  std::vector<Ipv4Prefix> inside_;
-};
-
 }  // namespace
+
+bool OutsideOnlyPolicy::Acceptable(const Ipv4Endpoint& /*local*/,
+                                   const Ipv4Endpoint& remote) const {
+  return std::none_of(inside_.begin(), inside_.end(),
+                      [&](const Ipv4Prefix& p) { return p.Contains(remote.address); });
+}
 
 std::string PolicyNftScript(const config::GwPolicy& policy, const std::string& tun,
                             const std::string& table) {

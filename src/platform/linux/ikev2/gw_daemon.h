@@ -61,6 +61,7 @@
 #include "common/time.h"
 #include "config/gw_config.h"
 #include "crypto/random.h"
+#include "ikev2/sa/config.h"
 #include "ikev2/sa/tia_pool.h"
 #include "platform/linux/epoll_event_loop.h"
 #include "platform/linux/ikev2/ike_runtime.h"
@@ -71,6 +72,19 @@ namespace mipsec::ikev2d {
 struct GwDaemonOptions {
   // How long SIGTERM waits for the peers to answer our Deletes.
   Duration shutdown_grace = Duration::Seconds(2);
+};
+
+// MOBIKE path policy of the gateway (RFC 4555 3.5): a client may not move its
+// SAs to an address inside what the gateway protects (the intranet, the TIA
+// pool); such an UPDATE_SA_ADDRESSES is answered UNACCEPTABLE_ADDRESSES. The
+// gateway faces the outside, and such a path would loop through the tunnel.
+class OutsideOnlyPolicy final : public ikev2::PathPolicy {
+ public:
+  explicit OutsideOnlyPolicy(std::vector<Ipv4Prefix> inside) : inside_(std::move(inside)) {}
+  bool Acceptable(const Ipv4Endpoint& local, const Ipv4Endpoint& remote) const override;
+
+ private:
+  std::vector<Ipv4Prefix> inside_;
 };
 
 // The nftables script for `policy` on TUN `tun` in table `table` (pure;

@@ -1,5 +1,6 @@
-// The gateway's RFC 5265 4.2 policy as an nftables script (no root). The
-// rules' effect on real traffic: scenarios/ikev2 (GwInterop.Rfc5265Policy*).
+// The gateway's RFC 5265 4.2 policy as an nftables script and its MOBIKE
+// path policy (no root). The rules' effect on real traffic: scenarios/ikev2
+// (GwInterop.Rfc5265Policy*).
 #include "platform/linux/ikev2/gw_daemon.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,19 @@ namespace {
 
 Ipv4Address A(const char* s) { return *Ipv4Address::Parse(s); }
 Ipv4Prefix P(const char* s) { return *Ipv4Prefix::Parse(s); }
+
+// RFC 4555 3.5: moves into the intranet or the TIA pool are refused
+// (UNACCEPTABLE_ADDRESSES); any outside address, NAT'd or not, is accepted.
+TEST(OutsideOnlyPolicy, RefusesInsideAddressesOnly) {
+  const OutsideOnlyPolicy p({P("192.0.2.0/25"), P("192.0.2.128/25"), P("10.50.0.0/16")});
+  const Ipv4Endpoint gw{A("203.0.113.2"), 4500};
+  EXPECT_TRUE(p.Acceptable(gw, {A("198.51.100.130"), 4500}));
+  EXPECT_TRUE(p.Acceptable(gw, {A("203.0.113.1"), 40461}));
+  EXPECT_FALSE(p.Acceptable(gw, {A("192.0.2.10"), 4500}));
+  EXPECT_FALSE(p.Acceptable(gw, {A("192.0.2.200"), 4500}));
+  EXPECT_FALSE(p.Acceptable(gw, {A("10.50.3.4"), 61000}));
+  EXPECT_TRUE(p.Acceptable(gw, {A("10.51.0.1"), 4500}));
+}
 
 TEST(PolicyNftScript, AllowRulesThenCountedDropOnBothHooks) {
   config::GwPolicy pol;
