@@ -535,8 +535,7 @@ std::vector<Ipv4Address> IkeSa::AdditionalLocalAddresses() const {
   return v;
 }
 
-void IkeSa::SetPeerAddresses(Timestamp now, Ipv4Address primary,
-                             std::vector<Ipv4Address> additional) {
+void IkeSa::SetPeerAddresses(Ipv4Address primary, std::vector<Ipv4Address> additional) {
   std::erase_if(additional, [&](Ipv4Address a) { return a == primary || a.IsAny(); });
   SortUnique(additional);
   peer_addresses_.clear();
@@ -549,7 +548,6 @@ void IkeSa::SetPeerAddresses(Timestamp now, Ipv4Address primary,
                             << ", testing its addresses";
     QueueMobike(IkeMobike::Kind::kCheck);
   }
-  (void)now;
 }
 
 void IkeSa::AcceptPeerMove(Timestamp now, std::optional<std::pair<bool, bool>> nat) {
@@ -577,7 +575,7 @@ void IkeSa::AcceptPeerMove(Timestamp now, std::optional<std::pair<bool, bool>> n
   if (moved && tm_.busy()) tm_.RetransmitNow(now);
 }
 
-void IkeSa::RoutabilityChecked(Timestamp now, const Ipv4Endpoint& checked) {
+void IkeSa::RoutabilityChecked(const Ipv4Endpoint& checked) {
   if (std::find(verified_.begin(), verified_.end(), checked) == verified_.end()) {
     verified_.push_back(checked);
     if (verified_.size() > 8) verified_.erase(verified_.begin());
@@ -592,7 +590,6 @@ void IkeSa::RoutabilityChecked(Timestamp now, const Ipv4Endpoint& checked) {
                           << " passed the return routability check";
   rr_hold_.reset();
   SyncChildren();
-  (void)now;
 }
 
 void IkeSa::ApplyMobikeNatState(bool local_behind_nat, bool remote_behind_nat) {
@@ -624,7 +621,7 @@ void IkeSa::PathConfirmed() {
   confirmed_remote_ = remote_;
 }
 
-void IkeSa::AddressesRefused(Timestamp now) {
+void IkeSa::AddressesRefused() {
   if (Contains(local_addresses_, confirmed_local_.address) &&
       (confirmed_local_ != local_ || confirmed_remote_ != remote_)) {
     // 3.5: the initiator MAY keep using the previous addresses. The peer
@@ -636,7 +633,6 @@ void IkeSa::AddressesRefused(Timestamp now) {
     remote_ = confirmed_remote_;
     ++path_generation_;
     SyncChildren();
-    (void)now;
     return;
   }
   Fail(IkeDownReason::kFailed,

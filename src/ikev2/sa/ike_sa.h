@@ -263,13 +263,13 @@ class IkeSa {
   // The peer's address set is `primary` (its IP header) plus `additional`
   // (3.4, 3.6). The original initiator tests the paths when its current
   // peer address left the set (3.5).
-  void SetPeerAddresses(Timestamp now, Ipv4Address primary, std::vector<Ipv4Address> additional);
+  void SetPeerAddresses(Ipv4Address primary, std::vector<Ipv4Address> additional);
   // Responder: UPDATE_SA_ADDRESSES accepted. The IKE SA moves to the
   // request's addresses (3.5) with the NAT state from its NAT detection, if
   // any; the CHILD SAs follow now or after a return routability check.
   void AcceptPeerMove(Timestamp now, std::optional<std::pair<bool, bool>> nat);
   // A return routability check sent to `checked` was answered.
-  void RoutabilityChecked(Timestamp now, const Ipv4Endpoint& checked);
+  void RoutabilityChecked(const Ipv4Endpoint& checked);
   // NAT state from MOBIKE NAT detection: switches UDP encapsulation of the
   // CHILD SAs when a NAT appears or goes (no port change: MOBIKE is on the
   // NAT-T port already, 3.3).
@@ -280,7 +280,7 @@ class IkeSa {
   void PathConfirmed();
   // UNACCEPTABLE_ADDRESSES: back to the last confirmed path if we still
   // have its address, else the IKE SA fails.
-  void AddressesRefused(Timestamp now);
+  void AddressesRefused();
   // The next request goes over every pair of our and the peer's addresses.
   void SendNextRequestOverAllPaths() { all_paths_next_ = true; }
   // The last NAT_DETECTION_DESTINATION_IP the peer sent us (3.8).

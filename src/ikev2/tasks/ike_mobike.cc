@@ -5,60 +5,13 @@
 
 #include "common/log.h"
 #include "ikev2/codec/notify_data.h"
-#include "ikev2/crypto/nat_detect.h"
 #include "ikev2/sa/ike_sa.h"
+#include "ikev2/tasks/ike_natd.h"
 
 namespace mipsec::ikev2 {
 namespace {
 
 constexpr std::size_t kCookie2Size = 16;  // RFC 4555 4.2.5: 8..64, unpredictable
-
-Bytes NatHash(std::uint64_t spi_i, std::uint64_t spi_r, const Ipv4Endpoint& ep) {
-  Result<Bytes> h = NatDetectionHash(spi_i, spi_r, ep.address, ep.port);
-  return h.ok() ? std::move(*h) : Bytes();
-}
-
-// Our NAT_DETECTION_* pair for a message from `source` to `destination`
-// (RFC 7296 2.23, RFC 4555 3.5/3.8).
-void AddNatDetection(IkeSa& sa, Message& m, const Ipv4Endpoint& source,
-                     const Ipv4Endpoint& destination) {
-  Bytes src = NatHash(sa.spi_i(), sa.spi_r(), source);
-  if (sa.config().force_encapsulation) sa.rng().Fill(src);
-  AddPayload(m, Payload::Notify(NotifyPayload::Make(NotifyType::kNatDetectionSourceIp, src)));
-  AddPayload(m, Payload::Notify(NotifyPayload::Make(NotifyType::kNatDetectionDestinationIp,
-                                                    NatHash(sa.spi_i(), sa.spi_r(), destination))));
-}
-
-struct NatResult {
-  bool present = false;
-  bool local_behind_nat = false;   // our address was changed on the way
-  bool remote_behind_nat = false;  // the sender's was
-  Bytes destination;               // the first NAT_DETECTION_DESTINATION_IP as received
-};
-
-// Compares the NAT detection notifies of `m` (sent from `sender` to `us` as
-// seen on the wire) with what we see.
-NatResult EvaluateNatDetection(IkeSa& sa, const Message& m, const Ipv4Endpoint& us,
-                               const Ipv4Endpoint& sender) {
-  NatResult r;
-  bool have_src = false, have_dst = false, src_match = false, dst_match = false;
-  const Bytes src_hash = NatHash(m.header.spi_i, m.header.spi_r, sender);
-  const Bytes dst_hash = NatHash(m.header.spi_i, m.header.spi_r, us);
-  for (const NotifyPayload* n : m.Notifies()) {
-    if (n->type == NotifyType::kNatDetectionSourceIp) {
-      have_src = true;
-      src_match = src_match || n->data == src_hash;
-    } else if (n->type == NotifyType::kNatDetectionDestinationIp) {
-      if (!have_dst) r.destination = n->data;
-      have_dst = true;
-      dst_match = dst_match || n->data == dst_hash;
-    }
-  }
-  r.present = have_src && have_dst;
-  r.local_behind_nat = !dst_match || sa.config().force_encapsulation;
-  r.remote_behind_nat = !src_match;
-  return r;
-}
 
 // Our address list (RFC 4555 3.6): every address but the one in the IP
 // header as ADDITIONAL_IP4_ADDRESS, or NO_ADDITIONAL_ADDRESSES.
@@ -155,7 +108,7 @@ TaskStatus IkeMobike::Build(IkeSa& sa, Timestamp /*now*/, Message& m) {
   } else if (answer_natd_) {
     // 3.8: a request with NAT detection gets ours back, computed over the
     // addresses this response goes from and to.
-    AddNatDetection(sa, m, sa.message_local(), sa.message_remote());
+    AddNatDetection(sa, m, sa.spi_i(), sa.spi_r(), sa.message_local(), sa.message_remote());
   }
   // 3.7: "the recipient of an INFORMATIONAL request MUST copy the
   // notification as-is to the response".
@@ -181,7 +134,7 @@ TaskStatus IkeMobike::BuildInitiator(IkeSa& sa, Message& m) {
       generation_ = sa.path_generation();
       AddPayload(m, Payload::Notify(MakeUpdateSaAddresses()));
       if (sa.peer_natt()) {
-        AddNatDetection(sa, m, sa.local(), sa.remote());
+        AddNatDetection(sa, m, sa.spi_i(), sa.spi_r(), sa.local(), sa.remote());
       } else {
         AddPayload(m, Payload::Notify(MakeNoNatsAllowed(sa.local(), sa.remote())));  // 3.9
       }
@@ -209,7 +162,7 @@ TaskStatus IkeMobike::BuildInitiator(IkeSa& sa, Message& m) {
                                   << checked_.ToString();
       return TaskStatus::kNeedMore;
     case Kind::kDpd:
-      AddNatDetection(sa, m, sa.local(), sa.remote());
+      AddNatDetection(sa, m, sa.spi_i(), sa.spi_r(), sa.local(), sa.remote());
       return TaskStatus::kNeedMore;
     case Kind::kInformational:
       break;
@@ -218,10 +171,10 @@ TaskStatus IkeMobike::BuildInitiator(IkeSa& sa, Message& m) {
 }
 
 TaskStatus IkeMobike::Process(IkeSa& sa, Timestamp now, const Message& m) {
-  return initiator() ? ProcessInitiator(sa, now, m) : ProcessResponder(sa, now, m);
+  return initiator() ? ProcessInitiator(sa, m) : ProcessResponder(sa, now, m);
 }
 
-TaskStatus IkeMobike::ProcessInitiator(IkeSa& sa, Timestamp now, const Message& m) {
+TaskStatus IkeMobike::ProcessInitiator(IkeSa& sa, const Message& m) {
   switch (kind_) {
     case Kind::kAuth: {
       if (m.FindNotify(NotifyType::kMobikeSupported) == nullptr) {
@@ -231,7 +184,7 @@ TaskStatus IkeMobike::ProcessInitiator(IkeSa& sa, Timestamp now, const Message& 
       bool any = false;
       std::vector<Ipv4Address> extra = PeerAdditionalAddresses(m, &any);
       sa.set_mobike(true);
-      sa.SetPeerAddresses(now, sa.remote().address, std::move(extra));
+      sa.SetPeerAddresses(sa.remote().address, std::move(extra));
       return TaskStatus::kDone;
     }
     case Kind::kUpdate: {
@@ -254,10 +207,10 @@ TaskStatus IkeMobike::ProcessInitiator(IkeSa& sa, Timestamp now, const Message& 
         return TaskStatus::kDone;
       }
       if (m.FindNotify(NotifyType::kUnacceptableAddresses) != nullptr) {
-        sa.AddressesRefused(now);
+        sa.AddressesRefused();
         return TaskStatus::kDone;
       }
-      const NatResult nat = EvaluateNatDetection(sa, m, sa.local(), sa.remote());
+      const NatDetectionResult nat = EvaluateNatDetection(sa, m, sa.local(), sa.remote());
       if (nat.present) {
         sa.last_natd_destination() = nat.destination;
         sa.ApplyMobikeNatState(nat.local_behind_nat, nat.remote_behind_nat);
@@ -271,10 +224,10 @@ TaskStatus IkeMobike::ProcessInitiator(IkeSa& sa, Timestamp now, const Message& 
       return CookieMatches(sa, m) ? TaskStatus::kDone : TaskStatus::kFailed;
     case Kind::kRoutability:
       if (!CookieMatches(sa, m)) return TaskStatus::kFailed;
-      sa.RoutabilityChecked(now, checked_);
+      sa.RoutabilityChecked(checked_);
       return TaskStatus::kDone;
     case Kind::kDpd: {
-      const NatResult nat = EvaluateNatDetection(sa, m, sa.local(), sa.remote());
+      const NatDetectionResult nat = EvaluateNatDetection(sa, m, sa.local(), sa.remote());
       if (nat.present && sa.last_natd_destination().empty()) {
         sa.last_natd_destination() = nat.destination;  // first check after an IKE rekey
       } else if (nat.present && nat.destination != sa.last_natd_destination()) {
@@ -302,7 +255,7 @@ TaskStatus IkeMobike::ProcessResponder(IkeSa& sa, Timestamp now, const Message& 
     bool any = false;
     std::vector<Ipv4Address> extra = PeerAdditionalAddresses(m, &any);
     sa.set_mobike(true);
-    sa.SetPeerAddresses(now, sa.message_remote().address, std::move(extra));
+    sa.SetPeerAddresses(sa.message_remote().address, std::move(extra));
     return TaskStatus::kNeedMore;
   }
   if (const NotifyPayload* c = m.FindNotify(NotifyType::kCookie2)) cookie2_echo_ = *c;
@@ -310,7 +263,7 @@ TaskStatus IkeMobike::ProcessResponder(IkeSa& sa, Timestamp now, const Message& 
   const bool update = m.FindNotify(NotifyType::kUpdateSaAddresses) != nullptr;
   bool address_list = false;
   std::vector<Ipv4Address> extra = PeerAdditionalAddresses(m, &address_list);
-  const NatResult nat = EvaluateNatDetection(sa, m, sa.message_local(), sa.message_remote());
+  const NatDetectionResult nat = EvaluateNatDetection(sa, m, sa.message_local(), sa.message_remote());
   answer_natd_ = nat.present;
   if (update || address_list) {
     if (std::optional<bool> ok = NoNatsAllowedMatches(sa, m); ok && !*ok) {
@@ -337,7 +290,7 @@ TaskStatus IkeMobike::ProcessResponder(IkeSa& sa, Timestamp now, const Message& 
       sa.AcceptPeerMove(now, nat_state);
     }
   }
-  if (address_list) sa.SetPeerAddresses(now, sa.message_remote().address, std::move(extra));
+  if (address_list) sa.SetPeerAddresses(sa.message_remote().address, std::move(extra));
   return TaskStatus::kNeedMore;
 }
 

@@ -71,7 +71,7 @@ class IkeMobike final : public Task {
 
  private:
   TaskStatus BuildInitiator(IkeSa& sa, Message& m);
-  TaskStatus ProcessInitiator(IkeSa& sa, Timestamp now, const Message& m);
+  TaskStatus ProcessInitiator(IkeSa& sa, const Message& m);
   TaskStatus ProcessResponder(IkeSa& sa, Timestamp now, const Message& m);
   void AddCookie2(IkeSa& sa, Message& m);
   bool CookieMatches(IkeSa& sa, const Message& m);

@@ -16,9 +16,32 @@
 #ifndef MIPSEC_IKEV2_TASKS_IKE_NATD_H_
 #define MIPSEC_IKEV2_TASKS_IKE_NATD_H_
 
+#include "common/bytes.h"
+#include "common/ip/address.h"
 #include "ikev2/sa/task.h"
 
 namespace mipsec::ikev2 {
+
+// The NAT detection both IkeNatd (IKE_SA_INIT) and IkeMobike (RFC 4555 3.5,
+// 3.8: UPDATE_SA_ADDRESSES, liveness checks) use.
+//
+// Adds our NAT_DETECTION_SOURCE_IP / _DESTINATION_IP for a message with SPIs
+// `spi_i`/`spi_r` from `source` to `destination` (a random SOURCE hash with
+// config().force_encapsulation).
+void AddNatDetection(IkeSa& sa, Message& m, std::uint64_t spi_i, std::uint64_t spi_r,
+                     const Ipv4Endpoint& source, const Ipv4Endpoint& destination);
+
+struct NatDetectionResult {
+  bool present = false;            // both notifies were there
+  bool local_behind_nat = false;   // our address was changed on the way (or we force it)
+  bool remote_behind_nat = false;  // the sender's was
+  Bytes destination;               // the first NAT_DETECTION_DESTINATION_IP as received
+};
+// Compares the notifies of `m` (sent from `sender` to `us`, as seen on the
+// wire) with the hashes of those endpoints under m's SPIs. Several SOURCE
+// notifies are allowed (a multihomed sender): any match counts.
+NatDetectionResult EvaluateNatDetection(const IkeSa& sa, const Message& m, const Ipv4Endpoint& us,
+                                        const Ipv4Endpoint& sender);
 
 class IkeNatd final : public Task {
  public:
