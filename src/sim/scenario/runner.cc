@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/bug.h"
+#include "ikev2/sa/traffic_selectors.h"
+#include "mip4/ha/home_agent.h"
 
 namespace mipsec::sim::scenario {
 
@@ -13,10 +15,35 @@ namespace {
 Timestamp At(Duration d) { return Timestamp::Zero() + d; }
 
 Error At(const Where& w, const Error& e) { return e.WithContext(w.ToString()); }
+
+// The fewest prefixes that cover [first, last] exactly (the TIA pool routed
+// into the gateway's tun0).
+std::vector<Ipv4Prefix> RangeToPrefixes(Ipv4Address first, Ipv4Address last) {
+  std::vector<Ipv4Prefix> out;
+  std::uint64_t lo = first.ToHostOrder(), hi = last.ToHostOrder();
+  while (lo <= hi) {
+    int len = 32;
+    while (len > 0) {
+      const std::uint64_t size = std::uint64_t{1} << (32 - (len - 1));
+      if (lo % size != 0 || lo + size - 1 > hi) break;
+      --len;
+    }
+    const Ipv4Address network = Ipv4Address::FromHostOrder(static_cast<std::uint32_t>(lo));
+    out.push_back(*Ipv4Prefix::Create(network, len));
+    lo += std::uint64_t{1} << (32 - len);
+  }
+  return out;
+}
+
+std::uint16_t Seconds16(Duration d) { return static_cast<std::uint16_t>(d.seconds()); }
 }  // namespace
 
 ScenarioRun::~ScenarioRun() {
-  // Apps unbind from nodes: destroy them before the network.
+  // Apps unbind from nodes: destroy them before the network (and each app
+  // before its SA database or pool).
+  vpn_gateways_.clear();
+  foreign_agents_.clear();
+  home_agents_.clear();
   streams_.clear();
   dhcp_clients_.clear();
   dhcp_servers_.clear();
@@ -147,6 +174,7 @@ Status ScenarioRun::Construct(std::uint64_t seed) {
     st.sender = std::move(*send);
     streams_.push_back(std::move(st));
   }
+  MIPSEC_TRY(BuildAgents());
   end_ = At(scenario_.duration);
   for (const EventSpec& e : scenario_.events) {
     if (e.kind == EventSpec::Kind::kEnd) {
@@ -157,6 +185,113 @@ Status ScenarioRun::Construct(std::uint64_t seed) {
   }
   legs_.push_back(LegReport{scenario_.first_leg, Timestamp::Zero(), Timestamp::Zero(), "", {}, {}, {}});
   return Ok{};
+}
+
+Status ScenarioRun::BuildAgents() {
+  for (const HomeAgentSpec& h : scenario_.home_agents) {
+    Node* node = net_->FindNode(h.node);
+    HomeAgentRun run;
+    run.sas = std::make_unique<mip4::SaDatabase>();
+    for (const MobileNodeSpec& m : h.mobile_nodes) {
+      mip4::SecurityAssociationParams p;
+      p.spi = m.spi;
+      p.key = m.key;
+      p.replay = m.nonce_replay ? mip4::ReplayMethod::kNonce : mip4::ReplayMethod::kTimestamp;
+      Result<mip4::SecurityAssociation> sa = mip4::SecurityAssociation::Create(std::move(p));
+      if (!sa.ok()) return At(m.where, sa.error());
+      std::vector<mip4::SecurityAssociation> sas;
+      sas.push_back(std::move(*sa));
+      Result<mip4::MobileNodeSecurity*> added =
+          run.sas->AddMobileNode(m.home_address, "", std::move(sas));
+      if (!added.ok()) return At(m.where, added.error());
+    }
+    mip4::HomeAgentOptions o;
+    o.address = h.address;
+    o.home_network = h.home_network;
+    o.max_lifetime = Seconds16(h.max_lifetime);
+    // RFC 5265 4.3 (R23): only trusted sources are answered, always with TNC.
+    o.rfc5265_trusted_networks = true;
+    o.trusted_subnets = h.trusted_subnets;
+    o.reverse_tunnel_allowed = h.reverse_tunnel;
+    o.wall_clock = {Timestamp::Zero(), kUnixNanosAtZero};
+    Mip4HaAppConfig ac;
+    ac.home_ifindex = node->FindInterface(h.interface)->ifindex();
+    ac.advertisement_interval = h.advertisement_interval;
+    Result<std::unique_ptr<Mip4HaApp>> app = Mip4HaApp::Create(*node, o, *run.sas, ac);
+    if (!app.ok()) return At(h.where, app.error());
+    run.app = std::move(*app);
+    home_agents_[h.node] = std::move(run);
+  }
+  for (const ForeignAgentSpec& f : scenario_.foreign_agents) {
+    Node* node = net_->FindNode(f.node);
+    ForeignAgentRun run;
+    run.sas = std::make_unique<mip4::SaDatabase>();
+    mip4::ForeignAgentOptions o;
+    mip4::FaInterface fi;
+    fi.ifindex = node->FindInterface(f.interface)->ifindex();
+    fi.address = f.address;
+    fi.care_of_addresses = f.care_of_addresses;
+    fi.prefix_length = f.prefix_length;
+    o.interfaces.push_back(fi);
+    o.advertisement.max_interval = f.advertisement_interval;
+    o.max_registration_lifetime = Seconds16(f.max_lifetime);
+    o.reverse_tunnelling = f.reverse_tunnel;
+    Result<std::unique_ptr<Mip4FaApp>> app = Mip4FaApp::Create(*node, std::move(o), *run.sas);
+    if (!app.ok()) return At(f.where, app.error());
+    run.app = std::move(*app);
+    foreign_agents_[f.node] = std::move(run);
+  }
+  for (const VpnGatewaySpec& g : scenario_.vpn_gateways) {
+    Node* node = net_->FindNode(g.node);
+    VpnGatewayRun run;
+    Result<ikev2::TiaPool> pool = g.tia_prefix ? ikev2::TiaPool::FromPrefix(*g.tia_prefix)
+                                               : ikev2::TiaPool::FromRange(g.tia_first, g.tia_last);
+    if (!pool.ok()) return At(g.where, pool.error());
+    run.pool = std::make_unique<ikev2::TiaPool>(std::move(*pool));
+    IkeAppConfig c;
+    c.role = IkeAppRole::kGateway;
+    // What `mipsec gw` makes of gw.toml (config::ToResponderPeerConfig): one
+    // PSK both ways, TSr = the intranet, TSi = the pool, a TIA by CP.
+    c.peer.local_id = g.local_id;
+    c.peer.remote_id = g.remote_id;
+    c.peer.local_auth.kind = ikev2::AuthKind::kPsk;
+    c.peer.local_auth.psk = g.psk;
+    c.peer.remote_auth.kind = ikev2::AuthKind::kPsk;
+    c.peer.remote_auth.psk = g.psk;
+    c.peer.ike_proposals = ikev2::DefaultIkeProposals();
+    c.peer.esp_proposals = ikev2::DefaultEspProposals();
+    for (const Ipv4Prefix& p : g.intranet) {
+      c.peer.local_ts.push_back(ikev2::TrafficSelector::Ipv4Prefix(p));
+    }
+    c.peer.remote_ts.push_back(ikev2::TrafficSelector::Ipv4Range(g.tia_first, g.tia_last));
+    c.peer.initial_contact = false;
+    c.peer.address_provider = run.pool.get();
+    if (g.tia_prefix) c.peer.virtual_ip_netmask = g.tia_prefix->Netmask();
+    c.peer.force_encapsulation = g.force_encapsulation;
+    c.peer.mobike.enabled = g.mobike;
+    c.peer.mobike.return_routability_check = g.mobike_return_routability;
+    c.ike_ifindexes = {node->FindInterface(g.interface)->ifindex()};
+    c.tunnel_prefixes = RangeToPrefixes(g.tia_first, g.tia_last);
+    c.log_name = "ike-gw";
+    Result<std::unique_ptr<IkeApp>> app = IkeApp::Create(*node, std::move(c));
+    if (!app.ok()) return At(g.where, app.error());
+    run.app = std::move(*app);
+    vpn_gateways_[g.node] = std::move(run);
+  }
+  return Ok{};
+}
+
+Mip4HaApp* ScenarioRun::home_agent(const std::string& node) {
+  auto it = home_agents_.find(node);
+  return it == home_agents_.end() ? nullptr : it->second.app.get();
+}
+Mip4FaApp* ScenarioRun::foreign_agent(const std::string& node) {
+  auto it = foreign_agents_.find(node);
+  return it == foreign_agents_.end() ? nullptr : it->second.app.get();
+}
+IkeApp* ScenarioRun::vpn_gateway(const std::string& node) {
+  auto it = vpn_gateways_.find(node);
+  return it == vpn_gateways_.end() ? nullptr : it->second.app.get();
 }
 
 void ScenarioRun::Apply(const EventSpec& e) {
@@ -254,6 +389,60 @@ ScenarioReport ScenarioRun::Run() {
   }
   for (Node* n : net_->nodes()) r.nodes.push_back({n->name(), n->counters()});
   for (Segment* seg : net_->segments()) r.segments.push_back({seg->name(), seg->counters()});
+  for (const HomeAgentSpec& h : scenario_.home_agents) {
+    const Mip4HaAppCounters c = home_agents_.at(h.node).app->counters();
+    r.agents.push_back({h.node + " home_agent",
+                        {{"udp_in", c.udp_in},
+                         {"tunnel_in", c.tunnel_in},
+                         {"intercepted", c.intercepted},
+                         {"forwarded", c.forwarded},
+                         {"transmits", c.transmits},
+                         {"send_errors", c.send_errors},
+                         {"advertisements", c.advertisements},
+                         {"requests", c.requests},
+                         {"replies", c.replies},
+                         {"tunnelled_ipip", c.tunnelled_ipip},
+                         {"tunnelled_udp", c.tunnelled_udp},
+                         {"decapsulated_ipip", c.decapsulated_ipip},
+                         {"decapsulated_udp", c.decapsulated_udp},
+                         {"bindings_expired", c.bindings_expired},
+                         {"drops", c.drops}}});
+  }
+  for (const ForeignAgentSpec& f : scenario_.foreign_agents) {
+    const Mip4FaApp& app = *foreign_agents_.at(f.node).app;
+    const Mip4FaAppCounters& c = app.counters();
+    const mip4::FaCounters& k = app.core().counters();
+    r.agents.push_back({f.node + " foreign_agent",
+                        {{"udp_in", c.udp_in},
+                         {"icmp_in", c.icmp_in},
+                         {"tunnel_in", c.tunnel_in},
+                         {"visitor_packets", c.visitor_packets},
+                         {"transmits", c.transmits},
+                         {"send_errors", c.send_errors},
+                         {"advertisements", k.advertisements},
+                         {"solicitations", k.solicitations},
+                         {"requests", k.requests},
+                         {"requests_relayed", k.requests_relayed},
+                         {"replies_relayed", k.replies_relayed},
+                         {"denials", k.denials},
+                         {"delivered", k.delivered}}});
+  }
+  for (const VpnGatewaySpec& g : scenario_.vpn_gateways) {
+    const IkeAppCounters& c = vpn_gateways_.at(g.node).app->counters();
+    r.agents.push_back({g.node + " vpn_gateway",
+                        {{"ike_in", c.ike_in},
+                         {"ike_out", c.ike_out},
+                         {"keepalives_in", c.keepalives_in},
+                         {"keepalives_out", c.keepalives_out},
+                         {"esp_in", c.esp_in},
+                         {"esp_out", c.esp_out},
+                         {"esp_dropped", c.esp_dropped},
+                         {"no_policy", c.no_policy},
+                         {"seal_errors", c.seal_errors},
+                         {"send_errors", c.send_errors},
+                         {"install_errors", c.install_errors},
+                         {"address_updates", c.address_updates}}});
+  }
   return r;
 }
 
@@ -310,6 +499,13 @@ std::string FormatCountersText(const ScenarioReport& r) {
   std::string out;
   for (const SegmentCountersReport& s : r.segments) out += CounterLine("segment", s.name, s.counters);
   for (const NodeCountersReport& n : r.nodes) out += CounterLine("node", n.name, n.counters);
+  for (const AgentCountersReport& a : r.agents) {
+    std::string line = "agent " + a.name + ":";
+    for (const auto& [k, v] : a.counters) {
+      if (v != 0) line += " " + k + "=" + std::to_string(v);
+    }
+    out += line + "\n";
+  }
   return out;
 }
 
@@ -393,6 +589,12 @@ std::string FormatReportJson(const ScenarioReport& r) {
   for (const SegmentCountersReport& s : r.segments) j["segments"][s.name] = CounterJson(s.counters);
   j["nodes"] = nlohmann::json::object();
   for (const NodeCountersReport& n : r.nodes) j["nodes"][n.name] = CounterJson(n.counters);
+  j["agents"] = nlohmann::json::object();
+  for (const AgentCountersReport& a : r.agents) {
+    nlohmann::json c = nlohmann::json::object();
+    for (const auto& [k, v] : a.counters) c[k] = v;
+    j["agents"][a.name] = std::move(c);
+  }
   return j.dump(2) + "\n";
 }
 

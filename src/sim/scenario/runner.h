@@ -1,7 +1,12 @@
 // Builds a Scenario into a simulated network, runs its timeline, and reports
 // what happened: per leg of the walk (a leg starts at each move) and per
 // stream, the delivery, loss and longest gap in each direction, plus every
-// node's and segment's counters and the pcaps.
+// node's, segment's and protocol agent's counters and the pcaps.
+//
+// Protocol agents ([[home_agent]], [[foreign_agent]], [[vpn_gateway]]) run
+// the unchanged cores through the simulator's apps (Mip4HaApp, Mip4FaApp,
+// IkeApp as gateway) on their nodes, for the whole run; their events go to
+// the event log ("mip4-ha ...", "mip4-fa ...", "ike-gw ...").
 //
 // Deterministic: the same scenario and seed give the same report, event log
 // and pcaps, byte for byte.
@@ -14,8 +19,13 @@
 #include <vector>
 
 #include "common/result.h"
+#include "ikev2/sa/tia_pool.h"
+#include "mip4/security/sa_database.h"
 #include "sim/apps/dhcp_client_app.h"
 #include "sim/apps/dhcp_server_app.h"
+#include "sim/apps/ike_app.h"
+#include "sim/apps/mip4_fa_app.h"
+#include "sim/apps/mip4_ha_app.h"
 #include "sim/apps/udp_stream.h"
 #include "sim/firewall.h"
 #include "sim/nat.h"
@@ -23,6 +33,11 @@
 #include "sim/scenario/scenario.h"
 
 namespace mipsec::sim::scenario {
+
+// The wall clock at virtual time zero (Unix ns), for Mobile IPv4 timestamp
+// replay protection (RFC 5944 5.7.1): every agent and mobile node of a run
+// uses this mapping.
+inline constexpr std::int64_t kUnixNanosAtZero = 1'700'000'000LL * 1'000'000'000LL;
 
 struct LegReport {
   std::string name;
@@ -47,6 +62,12 @@ struct SegmentCountersReport {
   SegmentCounters counters;
 };
 
+// One protocol agent's counters, in the app's declaration order.
+struct AgentCountersReport {
+  std::string name;                        // "i-ha home_agent", "mvpn vpn_gateway"
+  std::vector<std::pair<std::string, std::uint64_t>> counters;
+};
+
 struct ScenarioReport {
   std::string name;
   std::string description;
@@ -57,6 +78,7 @@ struct ScenarioReport {
   std::vector<StreamSummary> streams;
   std::vector<NodeCountersReport> nodes;        // in scenario order
   std::vector<SegmentCountersReport> segments;  // in scenario order
+  std::vector<AgentCountersReport> agents;      // HAs, FAs, VPN gateways, in scenario order
 };
 
 class ScenarioRun {
@@ -71,12 +93,17 @@ class ScenarioRun {
 
   Network& network() { return *net_; }
   const Scenario& scenario() const { return scenario_; }
+  // The agents on `node` (null: none there).
+  Mip4HaApp* home_agent(const std::string& node);
+  Mip4FaApp* foreign_agent(const std::string& node);
+  IkeApp* vpn_gateway(const std::string& node);
 
  private:
   explicit ScenarioRun(const Scenario& scenario) : scenario_(scenario) {}
   Status Construct(std::uint64_t seed);
   void Apply(const EventSpec& e);
   void CloseLeg(Timestamp now);
+  Status BuildAgents();
 
   Scenario scenario_;
   std::unique_ptr<Network> net_;
@@ -92,6 +119,23 @@ class ScenarioRun {
   // nodes hold pointers to them as filters).
   std::map<std::string, std::unique_ptr<Napt>> nats_;  // by node
   std::vector<std::unique_ptr<Firewall>> firewalls_;
+  // Protocol agents, by node. Each app goes before what it refers to (its
+  // SA database, the TIA pool).
+  struct HomeAgentRun {
+    std::unique_ptr<mip4::SaDatabase> sas;
+    std::unique_ptr<Mip4HaApp> app;
+  };
+  struct ForeignAgentRun {
+    std::unique_ptr<mip4::SaDatabase> sas;
+    std::unique_ptr<Mip4FaApp> app;
+  };
+  struct VpnGatewayRun {
+    std::unique_ptr<ikev2::TiaPool> pool;
+    std::unique_ptr<IkeApp> app;
+  };
+  std::map<std::string, HomeAgentRun> home_agents_;
+  std::map<std::string, ForeignAgentRun> foreign_agents_;
+  std::map<std::string, VpnGatewayRun> vpn_gateways_;
   std::vector<LegReport> legs_;
   Timestamp end_;
 };

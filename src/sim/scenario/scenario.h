@@ -16,7 +16,9 @@
 
 #include "common/ip/address.h"
 #include "common/log.h"
+#include "common/secret.h"
 #include "common/time.h"
+#include "ikev2/codec/id_payload.h"
 #include "sim/firewall.h"
 #include "sim/link_model.h"
 #include "sim/nat.h"
@@ -116,6 +118,62 @@ struct StreamSpec {
   Where where;
 };
 
+// A mobile node a home agent serves: its MN-HA security association
+// (RFC 5944 3.5.2; keys as in docs/configuration.md's [[mobile_node]]).
+struct MobileNodeSpec {
+  Ipv4Address home_address;              // inside the HA's home_network
+  std::uint32_t spi = 0;                 // 256..2^32-1 (0-255 reserved, RFC 5944 1.6)
+  SecretBytes key;                       // HMAC-MD5, at least 16 bytes (RFC 5944 5.1)
+  bool nonce_replay = false;             // replay = "nonce"; else "timestamp" (RFC 5944 5.7)
+  Where where;
+};
+
+// An i-HA (RFC 5944 home agent with the RFC 5265 4.3 trusted-network rules).
+struct HomeAgentSpec {
+  std::string node;                      // a router
+  std::string interface;                 // the home link; its static address is the HA's
+  Ipv4Address address;                   // that address (filled in by the loader)
+  Ipv4Prefix home_network;
+  // RFC 5265 4.3 (R23): requests from other sources are dropped silently;
+  // replies to these carry TNC. Empty: the HA answers nobody.
+  std::vector<Ipv4Prefix> trusted_subnets;
+  Duration max_lifetime = Duration::Seconds(1800);           // whole seconds
+  Duration advertisement_interval = Duration::Seconds(1);    // zero: none
+  bool reverse_tunnel = true;            // RFC 3024 T requests accepted
+  std::vector<MobileNodeSpec> mobile_nodes;
+  Where where;
+};
+
+// A foreign agent on one visited link (RFC 5944 3.7).
+struct ForeignAgentSpec {
+  std::string node;                      // a router
+  std::string interface;                 // the visited link (static address)
+  Ipv4Address address;                   // that address (filled in by the loader)
+  int prefix_length = 24;
+  std::vector<Ipv4Address> care_of_addresses;  // default: `address`
+  Duration advertisement_interval = Duration::Seconds(1);
+  Duration max_lifetime = Duration::Seconds(1800);           // whole seconds
+  bool reverse_tunnel = true;            // RFC 3024: the T flag
+  Where where;
+};
+
+// The mVPN: an IKEv2 responder with MOBIKE that gives clients a TIA
+// (RFC 5266 2, RFC 7296 2.19) and forwards their traffic into the intranet.
+struct VpnGatewaySpec {
+  std::string node;                      // a router
+  std::string interface;                 // the public side (IKE, ESP)
+  ikev2::IdPayload local_id;
+  std::optional<ikev2::IdPayload> remote_id;  // none: any identity the PSK proves
+  SecretBytes psk;                       // at least 16 bytes
+  Ipv4Address tia_first, tia_last;       // the TIA pool
+  std::optional<Ipv4Prefix> tia_prefix;  // when given as a prefix
+  std::vector<Ipv4Prefix> intranet;      // offered as TSr
+  bool mobike = true;                    // RFC 4555
+  bool mobike_return_routability = true; // RFC 4555 3.7
+  bool force_encapsulation = false;      // ESP always in UDP 4500
+  Where where;
+};
+
 struct EventSpec {
   enum class Kind {
     kMove,     // node's interface -> segment (detach + attach)
@@ -147,6 +205,9 @@ struct Scenario {
   std::vector<FirewallSpec> firewalls;
   std::vector<DhcpServerSpec> dhcp_servers;
   std::vector<StreamSpec> streams;
+  std::vector<HomeAgentSpec> home_agents;
+  std::vector<ForeignAgentSpec> foreign_agents;
+  std::vector<VpnGatewaySpec> vpn_gateways;
   std::vector<EventSpec> events;         // sorted by time, stable
 };
 

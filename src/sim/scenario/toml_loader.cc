@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "config/gw_config.h"  // ParseIdentity: the same identities as gw.toml
 #include "config/toml_reader.h"
 
 namespace mipsec::sim::scenario {
@@ -234,6 +235,324 @@ Status CheckNodeRef(const Loader& L, const Scenario& sc, const toml::table& t,
   return Ok{};
 }
 
+// ---- Protocol agents ----
+
+// A duration in whole seconds within [min_s, max_s] (the protocol carries
+// seconds).
+Result<std::optional<Duration>> OptSeconds(const Loader& L, const toml::table& t,
+                                           const std::string& path, std::string_view key,
+                                           std::int64_t min_s, std::int64_t max_s) {
+  MIPSEC_ASSIGN_OR_RETURN(auto d, L.OptDuration(t, path, key));
+  if (!d) return d;
+  const toml::node& n = *t.get(key);
+  if (d->nanos() % 1'000'000'000 != 0) {
+    return L.Err(n, Loader::Join(path, key), "must be a whole number of seconds");
+  }
+  if (d->seconds() < min_s || d->seconds() > max_s) {
+    return L.Err(n, Loader::Join(path, key),
+                 d->ToString() + " is outside " + std::to_string(min_s) + "s.." +
+                     std::to_string(max_s) + "s");
+  }
+  return d;
+}
+
+// advertisement_interval: 100ms..1800s (the daemons' range), or "0s" for none
+// when `allow_off`.
+Status ParseAdvertisementInterval(const Loader& L, const toml::table& t, const std::string& path,
+                                  bool allow_off, Duration& interval) {
+  MIPSEC_ASSIGN_OR_RETURN(auto iv, L.OptDuration(t, path, "advertisement_interval"));
+  if (!iv) return Ok{};
+  const bool off = allow_off && *iv == Duration::Zero();
+  if (!off && (*iv < Duration::Millis(100) || *iv > Duration::Seconds(1800))) {
+    return L.Err(*t.get("advertisement_interval"), path + ".advertisement_interval",
+                 iv->ToString() + " is outside 100ms..1800s" +
+                     (allow_off ? " (0s: no advertisements)" : ""));
+  }
+  interval = *iv;
+  return Ok{};
+}
+
+// A required hex secret of at least `min_size` bytes. Errors never quote it.
+Result<SecretBytes> HexSecret(const Loader& L, const toml::table& t, const std::string& path,
+                              std::string_view key, std::size_t min_size, const char* why) {
+  const toml::node* n = t.get(key);
+  const std::string kp = Loader::Join(path, key);
+  if (!n) return L.Err(t, kp, "missing (required)");
+  if (!n->is_string()) return L.Err(*n, kp, "must be a string of hex digits");
+  Result<Bytes> bytes = FromHex(n->as_string()->get());
+  if (!bytes.ok()) return L.Err(*n, kp, "is not hexadecimal (the value is not shown)");
+  SecretBytes secret(*bytes);
+  std::fill(bytes->begin(), bytes->end(), 0);
+  if (secret.size() < min_size) {
+    return L.Err(*n, kp,
+                 std::to_string(secret.size()) + " bytes; at least " + std::to_string(min_size) +
+                     " needed (" + why + ")");
+  }
+  return secret;
+}
+
+// An agent's `node` and `interface`: the node must exist and be a router (an
+// agent forwards), the interface must exist and have a static address. Only
+// one Mobile IP agent per node: both bind UDP 434 (RFC 5944 3.1).
+Result<const InterfaceSpec*> AgentInterface(const Loader& L, const Scenario& sc,
+                                            const toml::table& t, const std::string& path,
+                                            const std::string& node, const std::string& interface,
+                                            const char* what) {
+  std::string ik = "interface";
+  MIPSEC_TRY(CheckNodeRef(L, sc, t, path, node, &ik, &interface));
+  const NodeSpec* n = FindNode(sc, node);
+  if (!n->router) {
+    return L.Err(*t.get("node"), path + ".node",
+                 "node '" + node + "' must be a router (kind = \"router\") to run " + what);
+  }
+  const InterfaceSpec* ifc = FindInterface(*n, interface);
+  if (!ifc->address) {
+    return L.Err(*t.get("interface"), path + ".interface",
+                 std::string(what) + " needs a static address on '" + interface + "'");
+  }
+  return ifc;
+}
+
+Status CheckOneMip4Agent(const Loader& L, const Scenario& sc, const toml::table& t,
+                         const std::string& path, const std::string& node) {
+  for (const HomeAgentSpec& h : sc.home_agents) {
+    if (h.node == node) {
+      return L.Err(*t.get("node"), path + ".node",
+                   "node '" + node + "' already runs a home agent (line " +
+                       std::to_string(h.where.line) + "); one Mobile IP agent per node");
+    }
+  }
+  for (const ForeignAgentSpec& f : sc.foreign_agents) {
+    if (f.node == node) {
+      return L.Err(*t.get("node"), path + ".node",
+                   "node '" + node + "' already runs a foreign agent (line " +
+                       std::to_string(f.where.line) + "); one Mobile IP agent per node");
+    }
+  }
+  return Ok{};
+}
+
+Result<std::vector<Ipv4Prefix>> PrefixList(const Loader& L, const toml::table& t,
+                                           const std::string& path, std::string_view key) {
+  MIPSEC_ASSIGN_OR_RETURN(auto list, L.StringOrList(t, path, key));
+  std::vector<Ipv4Prefix> out;
+  for (const std::string& s : list) {
+    Result<Ipv4Prefix> p = Ipv4Prefix::Parse(s);
+    if (!p.ok()) {
+      return L.Err(*t.get(key), Loader::Join(path, key),
+                   "'" + s + "' is not a prefix (a.b.c.0/n, host bits clear)");
+    }
+    out.push_back(*p);
+  }
+  return out;
+}
+
+Status ParseHomeAgents(const Loader& L, const toml::table& root, Scenario& sc) {
+  MIPSEC_ASSIGN_OR_RETURN(auto tables, L.Tables(root, "", "home_agent"));
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    const toml::table& t = *tables[i];
+    std::string path = Indexed("home_agent", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"node", "interface", "home_network", "trusted_subnets",
+                                     "max_lifetime", "advertisement_interval", "reverse_tunnel",
+                                     "mobile_node"}));
+    HomeAgentSpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
+    MIPSEC_ASSIGN_OR_RETURN(s.interface, L.String(t, path, "interface"));
+    MIPSEC_ASSIGN_OR_RETURN(const InterfaceSpec* ifc,
+                            AgentInterface(L, sc, t, path, s.node, s.interface, "a home agent"));
+    MIPSEC_TRY(CheckOneMip4Agent(L, sc, t, path, s.node));
+    s.address = *ifc->address;
+    MIPSEC_ASSIGN_OR_RETURN(auto net, L.OptParsed<Ipv4Prefix>(
+                                          t, path, "home_network", Ipv4Prefix::Parse,
+                                          "a prefix (a.b.c.0/n, host bits clear)"));
+    if (!net) return L.Err(t, path + ".home_network", "missing (required)");
+    if (net->length() > 30) {
+      return L.Err(*t.get("home_network"), path + ".home_network",
+                   net->ToString() + " is too small for a home network (at most /30)");
+    }
+    if (!net->Contains(s.address)) {
+      return L.Err(*t.get("home_network"), path + ".home_network",
+                   net->ToString() + " does not contain the home agent's address " +
+                       s.address.ToString() + " (" + s.node + "/" + s.interface + ")");
+    }
+    s.home_network = *net;
+    MIPSEC_ASSIGN_OR_RETURN(s.trusted_subnets, PrefixList(L, t, path, "trusted_subnets"));
+    MIPSEC_ASSIGN_OR_RETURN(auto life, OptSeconds(L, t, path, "max_lifetime", 1, 65534));
+    if (life) s.max_lifetime = *life;
+    MIPSEC_TRY(
+        ParseAdvertisementInterval(L, t, path, /*allow_off=*/true, s.advertisement_interval));
+    MIPSEC_ASSIGN_OR_RETURN(auto rt, L.OptBool(t, path, "reverse_tunnel"));
+    s.reverse_tunnel = rt.value_or(true);
+    MIPSEC_ASSIGN_OR_RETURN(auto mns, L.Tables(t, path, "mobile_node"));
+    for (std::size_t j = 0; j < mns.size(); ++j) {
+      const toml::table& mt = *mns[j];
+      std::string mp = path + "." + Indexed("mobile_node", j);
+      MIPSEC_TRY(L.CheckKeys(mt, mp, {"home_address", "spi", "key", "replay"}));
+      MobileNodeSpec m;
+      m.where = L.At(mt);
+      MIPSEC_ASSIGN_OR_RETURN(auto home, L.OptParsed<Ipv4Address>(mt, mp, "home_address",
+                                                                  Ipv4Address::Parse,
+                                                                  "an IPv4 address"));
+      if (!home) return L.Err(mt, mp + ".home_address", "missing (required)");
+      if (!s.home_network.Contains(*home) || *home == s.home_network.address() ||
+          *home == s.home_network.Broadcast() || *home == s.address) {
+        return L.Err(*mt.get("home_address"), mp + ".home_address",
+                     home->ToString() + " is not a host address of home_network " +
+                         s.home_network.ToString() + " other than the home agent's");
+      }
+      for (const MobileNodeSpec& other : s.mobile_nodes) {
+        if (other.home_address == *home) {
+          return L.Err(*mt.get("home_address"), mp + ".home_address",
+                       home->ToString() + " is already defined at line " +
+                           std::to_string(other.where.line));
+        }
+      }
+      m.home_address = *home;
+      MIPSEC_ASSIGN_OR_RETURN(auto spi, L.OptInt(mt, mp, "spi", 0, 0xffffffffLL));
+      if (!spi) return L.Err(mt, mp + ".spi", "missing (required)");
+      if (*spi < 256) {
+        // RFC 5944 1.6: SPI values 0 through 255 are reserved.
+        return L.Err(*mt.get("spi"), mp + ".spi",
+                     std::to_string(*spi) + " is reserved (SPIs 0-255, RFC 5944 1.6)");
+      }
+      m.spi = static_cast<std::uint32_t>(*spi);
+      // RFC 5944 5.1: HMAC-MD5 with keys of at least 128 bits.
+      MIPSEC_ASSIGN_OR_RETURN(m.key, HexSecret(L, mt, mp, "key", 16, "128 bits, RFC 5944 5.1"));
+      MIPSEC_ASSIGN_OR_RETURN(auto replay, L.OptString(mt, mp, "replay"));
+      if (replay && *replay != "timestamp" && *replay != "nonce") {
+        return L.Err(*mt.get("replay"), mp + ".replay",
+                     "'" + *replay + "' is not \"timestamp\" or \"nonce\" (RFC 5944 5.7)");
+      }
+      m.nonce_replay = replay && *replay == "nonce";
+      s.mobile_nodes.push_back(std::move(m));
+    }
+    sc.home_agents.push_back(std::move(s));
+  }
+  return Ok{};
+}
+
+Status ParseForeignAgents(const Loader& L, const toml::table& root, Scenario& sc) {
+  MIPSEC_ASSIGN_OR_RETURN(auto tables, L.Tables(root, "", "foreign_agent"));
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    const toml::table& t = *tables[i];
+    std::string path = Indexed("foreign_agent", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"node", "interface", "care_of_addresses",
+                                     "advertisement_interval", "max_lifetime",
+                                     "reverse_tunnel"}));
+    ForeignAgentSpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
+    MIPSEC_ASSIGN_OR_RETURN(s.interface, L.String(t, path, "interface"));
+    MIPSEC_ASSIGN_OR_RETURN(const InterfaceSpec* ifc,
+                            AgentInterface(L, sc, t, path, s.node, s.interface, "a foreign agent"));
+    MIPSEC_TRY(CheckOneMip4Agent(L, sc, t, path, s.node));
+    s.address = *ifc->address;
+    s.prefix_length = ifc->prefix_length;
+    if (s.prefix_length > 30) {
+      return L.Err(*t.get("interface"), path + ".interface",
+                   "'" + s.interface + "' has a /" + std::to_string(s.prefix_length) +
+                       " address; a visited link needs at most /30");
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto coas, L.StringOrList(t, path, "care_of_addresses"));
+    const NodeSpec* n = FindNode(sc, s.node);
+    for (const std::string& c : coas) {
+      Result<Ipv4Address> a = Ipv4Address::Parse(c);
+      if (!a.ok()) {
+        return L.Err(*t.get("care_of_addresses"), path + ".care_of_addresses",
+                     "'" + c + "' is not an IPv4 address");
+      }
+      // RFC 5944 2.1.1: the FA receives tunnels at its care-of addresses.
+      if (std::none_of(n->interfaces.begin(), n->interfaces.end(),
+                       [&](const InterfaceSpec& x) { return x.address == *a; })) {
+        return L.Err(*t.get("care_of_addresses"), path + ".care_of_addresses",
+                     c + " is not a static address of node '" + s.node + "'");
+      }
+      s.care_of_addresses.push_back(*a);
+    }
+    if (coas.size() > 62) {
+      return L.Err(*t.get("care_of_addresses"), path + ".care_of_addresses",
+                   "at most 62 care-of addresses (RFC 5944 2.1.1)");
+    }
+    if (s.care_of_addresses.empty()) s.care_of_addresses.push_back(s.address);
+    MIPSEC_TRY(
+        ParseAdvertisementInterval(L, t, path, /*allow_off=*/false, s.advertisement_interval));
+    MIPSEC_ASSIGN_OR_RETURN(auto life, OptSeconds(L, t, path, "max_lifetime", 1, 65534));
+    if (life) s.max_lifetime = *life;
+    MIPSEC_ASSIGN_OR_RETURN(auto rt, L.OptBool(t, path, "reverse_tunnel"));
+    s.reverse_tunnel = rt.value_or(true);
+    sc.foreign_agents.push_back(std::move(s));
+  }
+  return Ok{};
+}
+
+Status ParseVpnGateways(const Loader& L, const toml::table& root, Scenario& sc) {
+  MIPSEC_ASSIGN_OR_RETURN(auto tables, L.Tables(root, "", "vpn_gateway"));
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    const toml::table& t = *tables[i];
+    std::string path = Indexed("vpn_gateway", i);
+    MIPSEC_TRY(L.CheckKeys(t, path, {"node", "interface", "local_id", "remote_id", "psk",
+                                     "tia_pool", "intranet", "mobike",
+                                     "mobike_return_routability", "force_encapsulation"}));
+    VpnGatewaySpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
+    MIPSEC_ASSIGN_OR_RETURN(s.interface, L.String(t, path, "interface"));
+    MIPSEC_TRY(AgentInterface(L, sc, t, path, s.node, s.interface, "a VPN gateway"));
+    for (const VpnGatewaySpec& other : sc.vpn_gateways) {
+      if (other.node == s.node) {
+        return L.Err(*t.get("node"), path + ".node",
+                     "node '" + s.node + "' already runs a VPN gateway (line " +
+                         std::to_string(other.where.line) + ")");
+      }
+    }
+    const char* id_form = "an identity (fqdn:, ipv4:, email: or keyid:)";
+    MIPSEC_ASSIGN_OR_RETURN(auto local, L.OptParsed<ikev2::IdPayload>(
+                                            t, path, "local_id", config::ParseIdentity, id_form));
+    if (!local) return L.Err(t, path + ".local_id", "missing (required)");
+    s.local_id = *local;
+    MIPSEC_ASSIGN_OR_RETURN(s.remote_id, L.OptParsed<ikev2::IdPayload>(
+                                             t, path, "remote_id", config::ParseIdentity, id_form));
+    MIPSEC_ASSIGN_OR_RETURN(s.psk, HexSecret(L, t, path, "psk", 16, "128 bits"));
+    MIPSEC_ASSIGN_OR_RETURN(std::string pool, L.String(t, path, "tia_pool"));
+    const toml::node& pn = *t.get("tia_pool");
+    if (Result<Ipv4Prefix> p = Ipv4Prefix::Parse(pool); p.ok()) {
+      // Network and broadcast addresses are never handed out.
+      if (p->length() > 30) return L.Err(pn, path + ".tia_pool", "'" + pool + "': at most /30");
+      s.tia_prefix = *p;
+      s.tia_first = Ipv4Address::FromHostOrder(p->address().ToHostOrder() + 1);
+      s.tia_last = Ipv4Address::FromHostOrder(p->Broadcast().ToHostOrder() - 1);
+    } else {
+      auto dash = pool.find('-');
+      Result<Ipv4Address> first =
+          dash == std::string::npos ? Result<Ipv4Address>(Error(Errc::kMalformed, ""))
+                                    : Ipv4Address::Parse(pool.substr(0, dash));
+      Result<Ipv4Address> last =
+          dash == std::string::npos ? Result<Ipv4Address>(Error(Errc::kMalformed, ""))
+                                    : Ipv4Address::Parse(pool.substr(dash + 1));
+      if (!first.ok() || !last.ok() || *last < *first) {
+        return L.Err(pn, path + ".tia_pool",
+                     "'" + pool + "' is not a prefix (a.b.c.0/n) or a range first-last");
+      }
+      s.tia_first = *first;
+      s.tia_last = *last;
+    }
+    MIPSEC_ASSIGN_OR_RETURN(s.intranet, PrefixList(L, t, path, "intranet"));
+    if (s.intranet.empty()) {
+      return L.Err(t.get("intranet") ? *t.get("intranet") : static_cast<const toml::node&>(t),
+                   path + ".intranet", "missing (required: the prefixes offered as TSr)");
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto mobike, L.OptBool(t, path, "mobike"));
+    s.mobike = mobike.value_or(true);
+    MIPSEC_ASSIGN_OR_RETURN(auto rr, L.OptBool(t, path, "mobike_return_routability"));
+    s.mobike_return_routability = rr.value_or(true);
+    MIPSEC_ASSIGN_OR_RETURN(auto fe, L.OptBool(t, path, "force_encapsulation"));
+    s.force_encapsulation = fe.value_or(false);
+    sc.vpn_gateways.push_back(std::move(s));
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 Result<Duration> ParseDurationText(std::string_view text) {
@@ -269,7 +588,8 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
   Loader L(file);
   MIPSEC_ASSIGN_OR_RETURN(const toml::table root, config::ParseTomlDocument(text, file));
   MIPSEC_TRY(L.CheckKeys(root, "", {"scenario", "segment", "node", "nat", "firewall", "dhcp",
-                                    "stream", "event"}));
+                                    "stream", "home_agent", "foreign_agent", "vpn_gateway",
+                                    "event"}));
   Scenario sc;
 
   if (const toml::node* n = root.get("scenario")) {
@@ -519,6 +839,10 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
     }
     sc.streams.push_back(std::move(s));
   }
+
+  MIPSEC_TRY(ParseHomeAgents(L, root, sc));
+  MIPSEC_TRY(ParseForeignAgents(L, root, sc));
+  MIPSEC_TRY(ParseVpnGateways(L, root, sc));
 
   MIPSEC_ASSIGN_OR_RETURN(auto events, L.Tables(root, "", "event"));
   for (std::size_t i = 0; i < events.size(); ++i) {

@@ -120,6 +120,176 @@ TEST(TomlLoaderTest, DurationsAndBandwidths) {
   EXPECT_FALSE(ParseBandwidthText("0bit").ok());
 }
 
+// The protocol agents' sections.
+constexpr char kAgents[] = R"(
+[[segment]]
+name = "home"
+[[segment]]
+name = "visit"
+[[segment]]
+name = "dmz"
+
+[[node]]
+name = "ha"
+kind = "router"
+  [[node.interface]]
+  name = "eth0"
+  segment = "home"
+  address = "10.1.0.1/24"
+[[node]]
+name = "fa"
+kind = "router"
+  [[node.interface]]
+  name = "eth0"
+  segment = "visit"
+  address = "10.4.0.1/24"
+  [[node.interface]]
+  name = "eth1"
+  segment = "home"
+  address = "10.1.0.4/24"
+[[node]]
+name = "gw"
+kind = "router"
+  [[node.interface]]
+  name = "eth0"
+  segment = "dmz"
+  address = "192.0.2.2/24"
+[[node]]
+name = "host"
+  [[node.interface]]
+  name = "eth0"
+  segment = "dmz"
+  address = "192.0.2.9/24"
+
+[[home_agent]]
+node = "ha"
+interface = "eth0"
+home_network = "10.1.0.0/24"
+trusted_subnets = ["10.0.0.0/8", "172.16.0.0/12"]
+max_lifetime = "10m"
+advertisement_interval = "2s"
+  [[home_agent.mobile_node]]
+  home_address = "10.1.0.10"
+  spi = 4096
+  key = "000102030405060708090a0b0c0d0e0f"
+  replay = "nonce"
+
+[[foreign_agent]]
+node = "fa"
+interface = "eth0"
+care_of_addresses = ["10.4.0.1", "10.1.0.4"]
+advertisement_interval = "500ms"
+reverse_tunnel = false
+
+[[vpn_gateway]]
+node = "gw"
+interface = "eth0"
+local_id = "fqdn:gw.example"
+remote_id = "email:mn@example"
+psk = "00112233445566778899aabbccddeeff"
+tia_pool = "10.10.0.20-10.10.0.30"
+intranet = "10.0.0.0/8"
+mobike_return_routability = false
+)";
+
+TEST(TomlLoaderTest, ParsesAgents) {
+  Result<Scenario> sc = ParseScenarioToml(kAgents, "agents.toml");
+  ASSERT_TRUE(sc.ok()) << sc.error().ToString();
+  ASSERT_EQ(sc->home_agents.size(), 1u);
+  const HomeAgentSpec& ha = sc->home_agents[0];
+  EXPECT_EQ(ha.node, "ha");
+  EXPECT_EQ(ha.address.ToString(), "10.1.0.1");
+  EXPECT_EQ(ha.home_network.ToString(), "10.1.0.0/24");
+  ASSERT_EQ(ha.trusted_subnets.size(), 2u);
+  EXPECT_EQ(ha.trusted_subnets[1].ToString(), "172.16.0.0/12");
+  EXPECT_EQ(ha.max_lifetime, Duration::Seconds(600));
+  EXPECT_EQ(ha.advertisement_interval, Duration::Seconds(2));
+  EXPECT_TRUE(ha.reverse_tunnel);
+  ASSERT_EQ(ha.mobile_nodes.size(), 1u);
+  EXPECT_EQ(ha.mobile_nodes[0].home_address.ToString(), "10.1.0.10");
+  EXPECT_EQ(ha.mobile_nodes[0].spi, 4096u);
+  EXPECT_EQ(ha.mobile_nodes[0].key.size(), 16u);
+  EXPECT_TRUE(ha.mobile_nodes[0].nonce_replay);
+  EXPECT_EQ(ha.mobile_nodes[0].where.line, 48);
+  ASSERT_EQ(sc->foreign_agents.size(), 1u);
+  const ForeignAgentSpec& fa = sc->foreign_agents[0];
+  EXPECT_EQ(fa.address.ToString(), "10.4.0.1");
+  EXPECT_EQ(fa.prefix_length, 24);
+  ASSERT_EQ(fa.care_of_addresses.size(), 2u);
+  EXPECT_EQ(fa.care_of_addresses[1].ToString(), "10.1.0.4");
+  EXPECT_EQ(fa.advertisement_interval, Duration::Millis(500));
+  EXPECT_FALSE(fa.reverse_tunnel);
+  ASSERT_EQ(sc->vpn_gateways.size(), 1u);
+  const VpnGatewaySpec& gw = sc->vpn_gateways[0];
+  EXPECT_EQ(gw.local_id, ikev2::IdPayload::Fqdn("gw.example"));
+  ASSERT_TRUE(gw.remote_id.has_value());
+  EXPECT_EQ(*gw.remote_id, ikev2::IdPayload::Rfc822("mn@example"));
+  EXPECT_EQ(gw.psk.size(), 16u);
+  EXPECT_EQ(gw.tia_first.ToString(), "10.10.0.20");
+  EXPECT_EQ(gw.tia_last.ToString(), "10.10.0.30");
+  EXPECT_FALSE(gw.tia_prefix.has_value());
+  ASSERT_EQ(gw.intranet.size(), 1u);
+  EXPECT_TRUE(gw.mobike);
+  EXPECT_FALSE(gw.mobike_return_routability);
+  EXPECT_FALSE(gw.force_encapsulation);
+
+  // Defaults: the FA's care-of address is its own; a prefix pool.
+  std::string text = kAgents;
+  text.replace(text.find("care_of_addresses"), text.find("advertisement_interval = \"500ms\"") -
+                                                   text.find("care_of_addresses"), "");
+  text.replace(text.find("\"10.10.0.20-10.10.0.30\""), 23, "\"10.10.0.0/24\"");
+  sc = ParseScenarioToml(text, "agents.toml");
+  ASSERT_TRUE(sc.ok()) << sc.error().ToString();
+  ASSERT_EQ(sc->foreign_agents[0].care_of_addresses.size(), 1u);
+  EXPECT_EQ(sc->foreign_agents[0].care_of_addresses[0].ToString(), "10.4.0.1");
+  EXPECT_EQ(sc->vpn_gateways[0].tia_first.ToString(), "10.10.0.1");
+  EXPECT_EQ(sc->vpn_gateways[0].tia_last.ToString(), "10.10.0.254");
+  EXPECT_EQ(sc->vpn_gateways[0].tia_prefix->ToString(), "10.10.0.0/24");
+}
+
+class AgentErrorTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(AgentErrorTest, NamesFileLineAndKey) {
+  std::string text = kAgents;
+  auto pos = text.find(GetParam().from);
+  ASSERT_NE(pos, std::string::npos) << GetParam().from;
+  text.replace(pos, std::string(GetParam().from).size(), GetParam().to);
+  Result<Scenario> sc = ParseScenarioToml(text, "agents.toml");
+  ASSERT_FALSE(sc.ok());
+  EXPECT_EQ(sc.error().detail(), GetParam().expected);
+  // Keys are never quoted in errors.
+  EXPECT_EQ(sc.error().detail().find("0405060708"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, AgentErrorTest,
+    ::testing::Values(
+        BadCase{"node = \"ha\"", "node = \"host\"", "agents.toml:42: home_agent[0].node: node 'host' must be a router (kind = \"router\") to run a home agent"},
+        BadCase{"interface = \"eth0\"\nhome_network", "interface = \"eth9\"\nhome_network", "agents.toml:43: home_agent[0].interface: node 'ha' has no interface 'eth9'"},
+        BadCase{"home_network = \"10.1.0.0/24\"", "home_network = \"10.1.0.1/24\"", "agents.toml:44: home_agent[0].home_network: '10.1.0.1/24' is not a prefix (a.b.c.0/n, host bits clear)"},
+        BadCase{"home_network = \"10.1.0.0/24\"", "home_network = \"10.2.0.0/24\"", "agents.toml:44: home_agent[0].home_network: 10.2.0.0/24 does not contain the home agent's address 10.1.0.1 (ha/eth0)"},
+        BadCase{"\"172.16.0.0/12\"", "\"172.16.0.1/12\"", "agents.toml:45: home_agent[0].trusted_subnets: '172.16.0.1/12' is not a prefix (a.b.c.0/n, host bits clear)"},
+        BadCase{"max_lifetime = \"10m\"", "max_lifetime = \"10.5s\"", "agents.toml:46: home_agent[0].max_lifetime: must be a whole number of seconds"},
+        BadCase{"max_lifetime = \"10m\"", "max_lifetime = \"20h\"", "agents.toml:46: home_agent[0].max_lifetime: 72000.000s is outside 1s..65534s"},
+        BadCase{"advertisement_interval = \"2s\"", "advertisement_interval = \"50ms\"", "agents.toml:47: home_agent[0].advertisement_interval: 50.000ms is outside 100ms..1800s (0s: no advertisements)"},
+        BadCase{"home_address = \"10.1.0.10\"", "home_address = \"10.2.0.10\"", "agents.toml:49: home_agent[0].mobile_node[0].home_address: 10.2.0.10 is not a host address of home_network 10.1.0.0/24 other than the home agent's"},
+        BadCase{"home_address = \"10.1.0.10\"", "home_address = \"10.1.0.1\"", "agents.toml:49: home_agent[0].mobile_node[0].home_address: 10.1.0.1 is not a host address of home_network 10.1.0.0/24 other than the home agent's"},
+        BadCase{"spi = 4096", "spi = 255", "agents.toml:50: home_agent[0].mobile_node[0].spi: 255 is reserved (SPIs 0-255, RFC 5944 1.6)"},
+        BadCase{"spi = 4096", "sip = 4096", "agents.toml:50: home_agent[0].mobile_node[0].sip: unknown key (expected one of: home_address, spi, key, replay)"},
+        BadCase{"key = \"000102030405060708090a0b0c0d0e0f\"", "key = \"0001020304050607\"", "agents.toml:51: home_agent[0].mobile_node[0].key: 8 bytes; at least 16 needed (128 bits, RFC 5944 5.1)"},
+        BadCase{"key = \"000102030405060708090a0b0c0d0e0f\"", "key = \"000102030405060708090a0b0c0d0e0g\"", "agents.toml:51: home_agent[0].mobile_node[0].key: is not hexadecimal (the value is not shown)"},
+        BadCase{"replay = \"nonce\"", "replay = \"counter\"", "agents.toml:52: home_agent[0].mobile_node[0].replay: 'counter' is not \"timestamp\" or \"nonce\" (RFC 5944 5.7)"},
+        BadCase{"node = \"fa\"", "node = \"ha\"", "agents.toml:55: foreign_agent[0].node: node 'ha' already runs a home agent (line 41); one Mobile IP agent per node"},
+        BadCase{"[\"10.4.0.1\", \"10.1.0.4\"]", "[\"10.4.0.1\", \"10.1.0.99\"]", "agents.toml:57: foreign_agent[0].care_of_addresses: 10.1.0.99 is not a static address of node 'fa'"},
+        BadCase{"advertisement_interval = \"500ms\"", "advertisement_interval = \"0s\"", "agents.toml:58: foreign_agent[0].advertisement_interval: 0ns is outside 100ms..1800s"},
+        BadCase{"reverse_tunnel = false", "reverse_tunnel = \"no\"", "agents.toml:59: foreign_agent[0].reverse_tunnel: must be true or false"},
+        BadCase{"local_id = \"fqdn:gw.example\"", "local_id = \"x:gw\"", "agents.toml:64: vpn_gateway[0].local_id: 'x:gw' is not an identity (fqdn:, ipv4:, email: or keyid:)"},
+        BadCase{"psk = \"00112233445566778899aabbccddeeff\"", "psk = \"0011\"", "agents.toml:66: vpn_gateway[0].psk: 2 bytes; at least 16 needed (128 bits)"},
+        BadCase{"\"10.10.0.20-10.10.0.30\"", "\"10.10.0.30-10.10.0.20\"", "agents.toml:67: vpn_gateway[0].tia_pool: '10.10.0.30-10.10.0.20' is not a prefix (a.b.c.0/n) or a range first-last"},
+        BadCase{"intranet = \"10.0.0.0/8\"", "intranet = \"10.0.0.0/33\"", "agents.toml:68: vpn_gateway[0].intranet: '10.0.0.0/33' is not a prefix (a.b.c.0/n, host bits clear)"},
+        BadCase{"intranet = \"10.0.0.0/8\"", "intranet = []", "agents.toml:68: vpn_gateway[0].intranet: missing (required: the prefixes offered as TSr)"},
+        BadCase{"mobike_return_routability", "mobike_rr", "agents.toml:69: vpn_gateway[0].mobike_rr: unknown key (expected one of: node, interface, local_id, remote_id, psk, tia_pool, intranet, mobike, mobike_return_routability, force_encapsulation)"}));
+
 TEST(TomlLoaderTest, BuiltinFigure1Loads) {
   std::optional<std::string_view> text = BuiltinScenario("figure1");
   ASSERT_TRUE(text.has_value());
@@ -130,6 +300,25 @@ TEST(TomlLoaderTest, BuiltinFigure1Loads) {
   EXPECT_EQ(sc->firewalls.size(), 1u);
   EXPECT_EQ(sc->dhcp_servers.size(), 4u);
   EXPECT_EQ(sc->streams.size(), 1u);
+  // The agents of RFC 5266 Figure 1.
+  ASSERT_EQ(sc->home_agents.size(), 1u);
+  EXPECT_EQ(sc->home_agents[0].node, "i-ha");
+  EXPECT_EQ(sc->home_agents[0].address.ToString(), "10.1.0.2");
+  ASSERT_EQ(sc->home_agents[0].mobile_nodes.size(), 1u);
+  EXPECT_EQ(sc->home_agents[0].mobile_nodes[0].home_address.ToString(), "10.1.0.10");
+  EXPECT_EQ(sc->home_agents[0].mobile_nodes[0].spi, 0x1000u);
+  ASSERT_EQ(sc->foreign_agents.size(), 1u);
+  EXPECT_EQ(sc->foreign_agents[0].care_of_addresses[0].ToString(), "10.4.0.1");
+  ASSERT_EQ(sc->vpn_gateways.size(), 1u);
+  EXPECT_EQ(sc->vpn_gateways[0].node, "mvpn");
+  EXPECT_EQ(sc->vpn_gateways[0].tia_prefix->ToString(), "10.10.0.0/24");
+  // The TIA pool is trusted by the i-HA (registrations through the VPN are
+  // answered) and routed to the mVPN by the firewall.
+  bool trusted = false;
+  for (const Ipv4Prefix& p : sc->home_agents[0].trusted_subnets) {
+    trusted = trusted || p.Contains(*sc->vpn_gateways[0].tia_prefix);
+  }
+  EXPECT_TRUE(trusted);
   EXPECT_FALSE(BuiltinScenario("nope").has_value());
 }
 
