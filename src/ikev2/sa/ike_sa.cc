@@ -616,9 +616,15 @@ void IkeSa::QueueMobike(IkeMobike::Kind kind, std::uint32_t nat_retries) {
   tm_.Queue(std::move(task));
 }
 
-void IkeSa::PathConfirmed() {
+void IkeSa::ConfirmPath() {
   confirmed_local_ = local_;
   confirmed_remote_ = remote_;
+  // 3.5: the peer took the path of our latest move (the caller checked that
+  // no newer move made this UPDATE outdated). esp_path() is not used: only
+  // the responder holds its IPsec SAs back for a return routability check.
+  MIPSEC_LOG(log_, kInfo) << "MOBIKE: peer confirmed " << local_.ToString() << " - "
+                          << remote_.ToString() << (nat_detected() ? " (UDP-encapsulated)" : "");
+  Emit(ikev2::PathConfirmed{local_, remote_, nat_detected()});
 }
 
 void IkeSa::AddressesRefused() {

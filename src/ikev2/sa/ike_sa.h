@@ -24,7 +24,9 @@
 // where their request came from (2.11). The CHILD SAs' outer addresses
 // (esp_path()) follow the IKE SA's, except while a responder checks the
 // return routability of an initiator's new address (RFC 4555 3.7); every
-// change is reported with PathChanged.
+// change is reported with PathChanged. The MOBIKE initiator also reports
+// with PathConfirmed when the peer answered the UPDATE_SA_ADDRESSES of its
+// latest move.
 //
 // Rekeying the IKE SA (2.8, IkeRekey) makes a new IkeSa that takes over
 // the CHILD SAs etc.; the runtime must adopt it from TakeNewSas() (as
@@ -276,8 +278,9 @@ class IkeSa {
   void ApplyMobikeNatState(bool local_behind_nat, bool remote_behind_nat);
   // Queues an IkeMobike request of `kind` unless one is queued already.
   void QueueMobike(IkeMobike::Kind kind, std::uint32_t nat_retries = 0);
-  // Our UPDATE_SA_ADDRESSES was answered: the path is confirmed.
-  void PathConfirmed();
+  // Our current UPDATE_SA_ADDRESSES was answered (and not refused): the
+  // path is confirmed (event PathConfirmed with the IKE SA's endpoints).
+  void ConfirmPath();
   // UNACCEPTABLE_ADDRESSES: back to the last confirmed path if we still
   // have its address, else the IKE SA fails.
   void AddressesRefused();

@@ -584,6 +584,179 @@ TEST(IkeSaMobikeTest, UnacceptableAddresses) {
   }
 }
 
+// ---- PathConfirmed: the peer answered the UPDATE of our latest move ----
+// (what the RFC 5266 3.4 controller waits for before it registers through
+// the tunnel: only the gateway's authenticated answer says "outside").
+
+// Where the initiator's events of type PathConfirmed (or any other) are in
+// its event log, for order checks.
+template <typename T>
+std::vector<std::size_t> IndicesI(const Exchanger& x) {
+  std::vector<std::size_t> v;
+  for (std::size_t k = 0; k < x.events_i.size(); ++k) {
+    if (std::holds_alternative<T>(x.events_i[k].event)) v.push_back(k);
+  }
+  return v;
+}
+
+// RFC 4555 3.5 with the responder's return routability check (3.7): the
+// initiator moves at once (PathChanged) and confirms the path when the
+// authenticated UPDATE response arrives, before the responder's check of
+// its new address is done. The responder never emits PathConfirmed.
+TEST(IkeSaMobikeTest, PathConfirmedByTheUpdateResponseWithReturnRoutabilityCheck) {
+  TestAddressPool pool;
+  Exchanger x(test::InitiatorPskConfig(), Responder(pool));
+  auto [i, r] = EstablishQuiet(x);
+  const Ipv4Endpoint b{kB, kNattPort}, rr{kR, kNattPort};
+  ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kB}, kB).ok());
+  x.Pump();
+  ASSERT_EQ(x.EventsI<PathChanged>().size(), 1u);
+  EXPECT_TRUE(x.EventsI<PathConfirmed>().empty());  // only moved, nothing answered yet
+  x.DeliverToR();
+  EXPECT_TRUE(r->return_routability_pending());
+  EXPECT_TRUE(x.EventsI<PathConfirmed>().empty());
+  x.ExpectToI(EX::kInformational, true, 2);  // the UPDATE response
+  x.DeliverToI();
+  ASSERT_EQ(x.EventsI<PathConfirmed>().size(), 1u);
+  const PathConfirmed c = x.EventsI<PathConfirmed>()[0];
+  EXPECT_EQ(c.local, b);
+  EXPECT_EQ(c.remote, rr);
+  EXPECT_FALSE(c.udp_encap);
+  EXPECT_LT(IndicesI<PathChanged>(x).back(), IndicesI<PathConfirmed>(x).front());
+  x.RunUntilQuiet();  // the return routability check
+  EXPECT_FALSE(r->return_routability_pending());
+  EXPECT_EQ(x.EventsI<PathConfirmed>().size(), 1u);
+  EXPECT_TRUE(x.EventsR<PathConfirmed>().empty());
+}
+
+// Without the check (3.7 is configurable) the same single event.
+TEST(IkeSaMobikeTest, PathConfirmedByTheUpdateResponseWithoutReturnRoutabilityCheck) {
+  TestAddressPool pool;
+  IkeSaManagerConfig rc = Responder(pool);
+  rc.responder->mobike.return_routability_check = false;
+  Exchanger x(test::InitiatorPskConfig(), rc);
+  auto [i, r] = EstablishQuiet(x);
+  MoveAndSettle(x, i, kB);
+  ASSERT_EQ(x.EventsI<PathConfirmed>().size(), 1u);
+  EXPECT_EQ(x.EventsI<PathConfirmed>()[0].local, (Ipv4Endpoint{kB, kNattPort}));
+  EXPECT_EQ(x.EventsI<PathConfirmed>()[0].remote, (Ipv4Endpoint{kR, kNattPort}));
+  EXPECT_FALSE(x.EventsI<PathConfirmed>()[0].udp_encap);
+  EXPECT_TRUE(x.EventsR<PathConfirmed>().empty());
+  // A second move is confirmed again.
+  MoveAndSettle(x, i, kD);
+  ASSERT_EQ(x.EventsI<PathConfirmed>().size(), 2u);
+  EXPECT_EQ(x.EventsI<PathConfirmed>()[1].local, (Ipv4Endpoint{kD, kNattPort}));
+  EXPECT_TRUE(x.EventsR<PathConfirmed>().empty());
+}
+
+// The event carries the path as it is after the response's NAT detection
+// (3.5): into a NAT it says UDP-encapsulated, out of one it says not.
+TEST(IkeSaMobikeTest, PathConfirmedCarriesTheNatStateOfTheResponse) {
+  TestAddressPool pool;
+  Exchanger x(test::InitiatorPskConfig(), Responder(pool));
+  auto [i, r] = EstablishQuiet(x);
+  x.nat = true;
+  x.nat_private = kB;
+  MoveAndSettle(x, i, kB);
+  ASSERT_TRUE(i->nat_detected());
+  ASSERT_EQ(x.EventsI<PathConfirmed>().size(), 1u);
+  EXPECT_EQ(x.EventsI<PathConfirmed>()[0].local, (Ipv4Endpoint{kB, kNattPort}));
+  EXPECT_TRUE(x.EventsI<PathConfirmed>()[0].udp_encap);
+  // The move itself was unencapsulated; the switch came with the response,
+  // before the confirmation.
+  ASSERT_EQ(x.EventsI<PathChanged>().size(), 2u);
+  EXPECT_FALSE(x.EventsI<PathChanged>()[0].udp_encap);
+  EXPECT_TRUE(x.EventsI<PathChanged>()[1].udp_encap);
+  EXPECT_LT(IndicesI<PathChanged>(x).back(), IndicesI<PathConfirmed>(x).front());
+
+  x.events_i.clear();
+  MoveAndSettle(x, i, kD);  // a public address
+  ASSERT_FALSE(i->nat_detected());
+  ASSERT_EQ(x.EventsI<PathConfirmed>().size(), 1u);
+  EXPECT_EQ(x.EventsI<PathConfirmed>()[0].local, (Ipv4Endpoint{kD, kNattPort}));
+  EXPECT_FALSE(x.EventsI<PathConfirmed>()[0].udp_encap);
+}
+
+// A burst of moves folded into one more UPDATE (3.5): the response to the
+// first UPDATE is outdated, so one PathConfirmed only, for the last path.
+TEST(IkeSaMobikeTest, OnePathConfirmedForABurstOfMoves) {
+  TestAddressPool pool;
+  Exchanger x(test::InitiatorPskConfig(), Responder(pool));
+  auto [i, r] = EstablishQuiet(x);
+  ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kB}, kB).ok());
+  x.Pump();
+  ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kC}, kC).ok());
+  ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kD}, kD).ok());
+  x.unreachable = {kB, kC};
+  x.to_r.clear();
+  x.Pump();
+  x.RunUntilQuiet();
+  EXPECT_EQ(x.EventsI<PathChanged>().size(), 3u);
+  ASSERT_EQ(x.EventsI<PathConfirmed>().size(), 1u);
+  EXPECT_EQ(x.EventsI<PathConfirmed>()[0].local, (Ipv4Endpoint{kD, kNattPort}));
+  EXPECT_EQ(x.EventsI<PathConfirmed>()[0].remote, (Ipv4Endpoint{kR, kNattPort}));
+  EXPECT_EQ(r->remote(), (Ipv4Endpoint{kD, kNattPort}));
+}
+
+// The response to an UPDATE that a newer move made outdated confirms
+// nothing (3.5: the newer UPDATE counts); the newer one's response does.
+TEST(IkeSaMobikeTest, NoPathConfirmedForAnOutdatedUpdateResponse) {
+  TestAddressPool pool;
+  IkeSaManagerConfig rc = Responder(pool);
+  rc.responder->mobike.return_routability_check = false;
+  Exchanger x(test::InitiatorPskConfig(), rc);
+  auto [i, r] = EstablishQuiet(x);
+  ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kB}, kB).ok());
+  x.Pump();
+  x.DeliverToR();  // the UPDATE from B is answered...
+  ASSERT_EQ(x.to_i.size(), 1u);
+  x.ExpectToI(EX::kInformational, true, 2);
+  ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kC}, kC).ok());  // ...but we moved on
+  x.Pump();
+  x.DeliverToI();  // the response for B arrives after the move to C
+  EXPECT_TRUE(x.EventsI<PathConfirmed>().empty());
+  EXPECT_EQ(i->local(), (Ipv4Endpoint{kC, kNattPort}));
+  x.RunUntilQuiet();
+  ASSERT_EQ(x.EventsI<PathConfirmed>().size(), 1u);
+  EXPECT_EQ(x.EventsI<PathConfirmed>()[0].local, (Ipv4Endpoint{kC, kNattPort}));
+  EXPECT_EQ(r->remote(), (Ipv4Endpoint{kC, kNattPort}));
+}
+
+// UNACCEPTABLE_ADDRESSES (3.5) confirms nothing: not the refused path, and
+// not the old one the initiator goes back to (the peer never left it).
+TEST(IkeSaMobikeTest, NoPathConfirmedWhenTheUpdateIsRefused) {
+  RefuseNet policy;
+  TestAddressPool pool;
+  IkeSaManagerConfig rc = Responder(pool);
+  rc.responder->mobike.path_policy = &policy;
+  {
+    Exchanger x(test::InitiatorPskConfig(), rc);
+    auto [i, r] = EstablishQuiet(x);
+    ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kA, kC}, kC).ok());
+    x.Pump();
+    x.RunUntilQuiet();
+    EXPECT_EQ(i->local(), (Ipv4Endpoint{kA, kNattPort}));  // back
+    EXPECT_EQ(x.EventsI<PathChanged>().size(), 2u);
+    EXPECT_TRUE(x.EventsI<PathConfirmed>().empty());
+    EXPECT_TRUE(x.EventsR<PathConfirmed>().empty());
+    // An acceptable move afterwards is confirmed as usual.
+    ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kA, kB}, kB).ok());
+    x.Pump();
+    x.RunUntilQuiet();
+    ASSERT_EQ(x.EventsI<PathConfirmed>().size(), 1u);
+    EXPECT_EQ(x.EventsI<PathConfirmed>()[0].local, (Ipv4Endpoint{kB, kNattPort}));
+  }
+  {
+    Exchanger x(test::InitiatorPskConfig(), rc);
+    auto [i, r] = EstablishQuiet(x);
+    ASSERT_TRUE(i->UpdateLocalAddresses(x.now(), {kC}, kC).ok());
+    x.Pump();
+    x.RunUntilQuiet();
+    ASSERT_EQ(x.EventsI<IkeSaDown>().size(), 1u);
+    EXPECT_TRUE(x.EventsI<PathConfirmed>().empty());
+  }
+}
+
 // RFC 4555 3.8: with MOBIKE the responder does not follow a NAT mapping
 // change on its own (it answers where the request came from, RFC 7296
 // 2.11); the initiator behind the NAT notices with NAT detection in its

@@ -122,6 +122,25 @@ struct PathChanged {
   bool udp_encap = false;
 };
 
+// MOBIKE initiator (RFC 4555 3.5): the peer accepted the
+// UPDATE_SA_ADDRESSES of our latest move with an authenticated response: its
+// IKE SA is on this path now (its IPsec SAs follow at once, or after its
+// return routability check, 3.7). PathChanged is emitted when we move
+// (optimistically, before the peer knows); PathConfirmed follows about one
+// round trip later, once per UPDATE that is still current: a burst of moves
+// folded into one UPDATE gives one, a response to an UPDATE that a newer
+// move made outdated gives none, and so does a refusal
+// (UNACCEPTABLE_ADDRESSES, UNEXPECTED_NAT_DETECTED). A path test (3.10)
+// confirms nothing by itself: the pair that answered is moved to, and the
+// UPDATE that follows confirms it. The endpoints are the IKE SA's after the
+// response was processed (its NAT detection may have switched UDP
+// encapsulation). Never emitted by the responder.
+struct PathConfirmed {
+  Ipv4Endpoint local{};
+  Ipv4Endpoint remote{};
+  bool udp_encap = false;
+};
+
 // The peer sent INITIAL_CONTACT (RFC 7296 2.4): other IKE SAs with this
 // identity are stale. (IkeSaManager acts on it.)
 struct InitialContact {
@@ -144,7 +163,8 @@ struct IkeSaRekeyed {
 };
 
 using IkeEvent = std::variant<IkeSaUp, IkeSaDown, VirtualIpAssigned, ChildSaUp, ChildSaDown,
-                              ChildSaFailed, PathChanged, InitialContact, IkeSaRekeyed>;
+                              ChildSaFailed, PathChanged, PathConfirmed, InitialContact,
+                              IkeSaRekeyed>;
 
 }  // namespace mipsec::ikev2
 

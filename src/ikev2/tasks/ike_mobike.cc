@@ -215,7 +215,9 @@ TaskStatus IkeMobike::ProcessInitiator(IkeSa& sa, const Message& m) {
         sa.last_natd_destination() = nat.destination;
         sa.ApplyMobikeNatState(nat.local_behind_nat, nat.remote_behind_nat);
       }
-      sa.PathConfirmed();
+      // The response is authenticated (it came through the SK payload)
+      // and answers the UPDATE of our latest move: the peer uses this path.
+      sa.ConfirmPath();
       return TaskStatus::kDone;
     }
     case Kind::kAddresses:

@@ -10,7 +10,8 @@
 //   kUpdate (INFORMATIONAL, original initiator, 3.5): UPDATE_SA_ADDRESSES
 //     with NAT detection (or NO_NATS_ALLOWED), our address list (3.6) and
 //     COOKIE2. A response to an UPDATE sent before a newer move is ignored
-//     (a newer UPDATE is queued). UNEXPECTED_NAT_DETECTED is retried with
+//     (a newer UPDATE is queued); one to the current UPDATE confirms the
+//     path (event PathConfirmed). UNEXPECTED_NAT_DETECTED is retried with
 //     new requests (3.9); UNACCEPTABLE_ADDRESSES moves back to the last
 //     confirmed path when we still have its address, else the IKE SA fails.
 //   kAddresses (INFORMATIONAL, either role, 3.6): our address list changed.

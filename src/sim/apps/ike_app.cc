@@ -40,6 +40,7 @@ std::string_view IkeAppEventKindName(IkeAppEvent::Kind k) {
     case IkeAppEvent::Kind::kChildDown: return "child-down";
     case IkeAppEvent::Kind::kChildFailed: return "child-failed";
     case IkeAppEvent::Kind::kPathChanged: return "path-changed";
+    case IkeAppEvent::Kind::kPathConfirmed: return "path-confirmed";
     case IkeAppEvent::Kind::kAddressesUpdated: return "addresses-updated";
   }
   return "?";
@@ -133,12 +134,20 @@ Result<std::unique_ptr<IkeApp>> IkeApp::Create(Node& node, IkeAppConfig config) 
   return app;
 }
 
-Status IkeApp::Connect() {
+Status IkeApp::Connect(std::optional<Ipv4Address> source) {
   if (config_.role != IkeAppRole::kClient || client_sa_id_) {
     return Error(Errc::kState, "Connect: not a client, or already connected");
   }
   const Timestamp now = node_.sim().now();
-  std::optional<Ipv4Address> src = node_.SourceAddressFor(config_.gateway);
+  if (source) {
+    const std::vector<Ipv4Address> usable = UsableAddresses();
+    if (std::find(usable.begin(), usable.end(), *source) == usable.end()) {
+      return Error(Errc::kInvalidArgument,
+                   "Connect: " + source->ToString() +
+                       " is not an address of a running IKE interface of " + node_.name());
+    }
+  }
+  std::optional<Ipv4Address> src = source ? source : node_.SourceAddressFor(config_.gateway);
   if (!src) return Error(Errc::kNotFound, node_.name() + ": no route to the gateway");
   MIPSEC_ASSIGN_OR_RETURN(ikev2::IkeSa * sa,
                           manager_->Initiate(now, config_.peer, {*src, ikev2::kIkePort},
@@ -171,8 +180,49 @@ Status IkeApp::RekeyIke() {
   return st;
 }
 
+Status IkeApp::UpdateAddresses(std::vector<Ipv4Address> addresses,
+                               std::optional<Ipv4Address> preferred) {
+  if (config_.role != IkeAppRole::kClient) {
+    return Error(Errc::kState, "UpdateAddresses: not a client");
+  }
+  if (client_sa() == nullptr) return Error(Errc::kState, "UpdateAddresses: no IKE SA");
+  const Timestamp now = node_.sim().now();
+  if (draining_) {
+    // Rule 4: not from inside the core's output handling; the drain in
+    // progress applies it when it is done, still in this instant.
+    pending_update_ = PendingUpdate{std::move(addresses), preferred};
+    return Ok{};
+  }
+  Status st = UpdateClient(now, std::move(addresses), preferred);
+  Drain(now);  // RFC 4555 3.5: the UPDATE leaves in this instant
+  return st;
+}
+
+void IkeApp::Disconnect() {
+  if (config_.role != IkeAppRole::kClient || client_sa() == nullptr) return;
+  if (draining_) {
+    disconnect_pending_ = true;  // rule 4, as above
+    return;
+  }
+  const Timestamp now = node_.sim().now();
+  MIPSEC_LOG(log_, kInfo) << "disconnecting from " << config_.gateway;
+  client_sa()->Delete(now);
+  Drain(now);
+}
+
+void IkeApp::SetObserver(std::function<void(const IkeAppEvent&)> observer) {
+  observer_ = std::move(observer);
+  notified_ = events_.size();  // from now on
+}
+
 ikev2::IkeSa* IkeApp::client_sa() {
   return client_sa_id_ ? manager_->Find(*client_sa_id_) : nullptr;
+}
+
+std::optional<Ipv4Address> IkeApp::gateway_address() const {
+  ikev2::IkeSa* sa = client_sa_id_ ? manager_->Find(*client_sa_id_) : nullptr;
+  if (sa == nullptr) return std::nullopt;
+  return sa->remote().address;
 }
 
 std::size_t IkeApp::CountEvents(IkeAppEvent::Kind k) const {
@@ -220,18 +270,51 @@ void IkeApp::Drain(Timestamp now) {
     while (std::optional<ikev2::IkeSaManager::Event> e = manager_->PollEvent()) {
       HandleEvent(now, e->sa_id, e->event);
     }
-    // Link events seen while handling output (the TIA going on tun0) are
-    // applied now, outside the core's output handling (rule 4).
+    // Link events seen while handling output (the TIA going on tun0), and
+    // the owner's commands from then, are applied now, outside the core's
+    // output handling (rule 4).
+    if (pending_update_) {
+      PendingUpdate u = std::move(*pending_update_);
+      pending_update_.reset();
+      if (client_sa() != nullptr) (void)UpdateClient(now, std::move(u.addresses), u.preferred);
+      continue;
+    }
+    if (disconnect_pending_) {
+      disconnect_pending_ = false;
+      if (ikev2::IkeSa* sa = client_sa()) {
+        MIPSEC_LOG(log_, kInfo) << "disconnecting from " << config_.gateway;
+        sa->Delete(now);
+      }
+      continue;
+    }
     if (!addresses_dirty_) break;
     addresses_dirty_ = false;
     ApplyAddresses(now);
   }
   draining_ = false;
   timer_.Set(manager_->NextTimeout());
+  Notify();
+}
+
+void IkeApp::Notify() {
+  // The outer Notify delivers what the observer's own calls recorded, after
+  // the event being delivered, so the order stays the record order.
+  if (notifying_) return;
+  notifying_ = true;
+  while (observer_ && notified_ < events_.size()) {
+    // A copy: the observer may record more (events_ may reallocate).
+    const IkeAppEvent ev = events_[notified_++];
+    observer_(ev);
+  }
+  notified_ = events_.size();  // none left, or the observer was removed
+  notifying_ = false;
 }
 
 void IkeApp::OnLink(Timestamp now, const LinkEvent& ev) {
   if (ev.ifindex == tun_ifindex_) return;
+  // The owner drives the addresses (UpdateAddresses); a gateway always
+  // follows its own.
+  if (!config_.follow_links && config_.role == IkeAppRole::kClient) return;
   if (std::find(config_.ike_ifindexes.begin(), config_.ike_ifindexes.end(), ev.ifindex) ==
       config_.ike_ifindexes.end()) {
     return;
@@ -280,6 +363,22 @@ void IkeApp::ApplyAddresses(Timestamp now) {
                            (preferred ? preferred->ToString() : std::string("none")) +
                            (st.ok() ? "" : ": " + st.error().ToString())});
   }
+}
+
+Status IkeApp::UpdateClient(Timestamp now, std::vector<Ipv4Address> addresses,
+                            std::optional<Ipv4Address> preferred) {
+  ikev2::IkeSa* sa = client_sa();
+  if (sa == nullptr) return Error(Errc::kState, "UpdateAddresses: no IKE SA");
+  ++counters_.address_updates;
+  std::string list;
+  for (Ipv4Address a : addresses) list += (list.empty() ? "" : ",") + a.ToString();
+  Status st = sa->UpdateLocalAddresses(now, std::move(addresses), preferred);
+  Record(now, {.kind = IkeAppEvent::Kind::kAddressesUpdated,
+               .sa_id = *client_sa_id_,
+               .detail = "[" + list + "] preferred " +
+                         (preferred ? preferred->ToString() : std::string("none")) +
+                         " (owner)" + (st.ok() ? "" : ": " + st.error().ToString())});
+  return st;
 }
 
 // ---- Input ----
@@ -458,7 +557,12 @@ void IkeApp::HandleEvent(Timestamp now, std::uint64_t sa_id, const ikev2::IkeEve
       if (c.sa_id == sa_id) gone.push_back(spi);
     }
     for (std::uint32_t spi : gone) OnChildDown(spi);
-    if (client_sa_id_ == sa_id) client_sa_id_.reset();
+    if (client_sa_id_ == sa_id) {
+      client_sa_id_.reset();
+      // Without the tunnel its address and routes only blackhole traffic
+      // (an MN back inside reaches the intranet directly, RFC 5266 3.4).
+      DropTia();
+    }
   } else if (const auto* vip = std::get_if<ikev2::VirtualIpAssigned>(&e)) {
     Record(now, {.kind = K::kVirtualIp, .sa_id = sa_id, .detail = vip->address.ToString()});
     OnVirtualIp(*vip);
@@ -485,6 +589,14 @@ void IkeApp::HandleEvent(Timestamp now, std::uint64_t sa_id, const ikev2::IkeEve
       c.in.UpdatePath(path->local, path->remote, path->udp_encap);
       c.out.UpdatePath(path->local, path->remote, path->udp_encap);
     }
+  } else if (const auto* conf = std::get_if<ikev2::PathConfirmed>(&e)) {
+    // RFC 4555 3.5: the gateway answered the UPDATE of our latest move; the
+    // CHILD SAs took the path with PathChanged already.
+    Record(now, {.kind = K::kPathConfirmed,
+                 .sa_id = sa_id,
+                 .local = conf->local,
+                 .remote = conf->remote,
+                 .udp_encap = conf->udp_encap});
   } else if (const auto* rk = std::get_if<ikev2::IkeSaRekeyed>(&e)) {
     Record(now, {.kind = K::kIkeRekeyed,
                  .sa_id = rk->old_sa_id,
@@ -566,6 +678,21 @@ void IkeApp::OnChildDown(std::uint32_t spi_in) {
   if (next != nullptr) {
     next->outbound_active = true;
     next->ever_active = true;
+  }
+}
+
+void IkeApp::DropTia() {
+  if (config_.role != IkeAppRole::kClient || !tia_) return;
+  const Ipv4Address tia = *tia_;
+  tia_.reset();
+  node_.routes().RemoveIf([this](const Route& r) {
+    return r.ifindex == tun_ifindex_ && std::find(config_.tunnel_prefixes.begin(),
+                                                  config_.tunnel_prefixes.end(),
+                                                  r.prefix) != config_.tunnel_prefixes.end();
+  });
+  Status st = node_.RemoveAddress(tun_ifindex_, tia);
+  if (!st.ok()) {
+    MIPSEC_LOG(log_, kWarning) << "removing TIA " << tia << ": " << st.error().ToString();
   }
 }
 

@@ -13,7 +13,16 @@
 // input (datagram, timer, link event, command) is followed by draining
 // PollTransmit() and PollEvent() and re-arming one SimTimer on
 // NextTimeout(). Link events that arrive while the output is being handled
-// (the virtual IP being configured) are applied after it, never from inside.
+// (the virtual IP being configured) are applied after it, never from inside;
+// so are UpdateAddresses() and Disconnect() called from there (by an owner's
+// link observer that the TIA woke up).
+//
+// Owner: with `follow_links` false (the RFC 5266 mobile-node controller)
+// link events never reach IKE; the owner calls UpdateAddresses() and
+// Disconnect() itself and reacts to the app's events through SetObserver(),
+// in the same simulated instant. The observer is called after the drain
+// that recorded the event (rule 4: never from inside the core's output
+// handling), in record order, so it may call back into the app.
 //
 // Data path: the app owns an unattached interface (`tun0`, what the Linux
 // runtime's TUN device is). A PacketFilter takes every datagram routed into
@@ -29,7 +38,10 @@
 //           link event of the node calls IkeSa::UpdateLocalAddresses(now,
 //           addresses, preferred) at once (RFC 4555 3.5: no delay):
 //           `addresses` = the addresses of the running interfaces listed in
-//           `ike_ifindexes`, `preferred` = Node::SourceAddressFor(gateway).
+//           `ike_ifindexes`, `preferred` = Node::SourceAddressFor(gateway)
+//           (unless `follow_links` is false: then UpdateAddresses() does it).
+//           When its IKE SA goes down (not by a rekey) the TIA and the
+//           routes into tun0 go, as the Linux VpnClient drops them.
 //   gateway a responder with a TIA pool (the PeerConfig's AddressProvider);
 //           `tunnel_prefixes` (the pool) are routed into tun0. Its own
 //           address changes are reported to every IKE SA the same way.
@@ -41,6 +53,7 @@
 #define MIPSEC_SIM_APPS_IKE_APP_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -75,6 +88,11 @@ struct IkeAppConfig {
   // Routed into tun0: a client's remote prefixes (the internal network), a
   // gateway's TIA pool.
   std::vector<Ipv4Prefix> tunnel_prefixes;
+  // Client: true: every link event of an IKE interface updates the IKE SA's
+  // addresses (see above). false: only UpdateAddresses() does (the owner
+  // decides when to move, RFC 5266 3.4); Connect() still records the
+  // interfaces' addresses once for IKE_AUTH (RFC 4555 3.4).
+  bool follow_links = true;
   // The component tag of the app's and the IKE SAs' log lines.
   std::string log_name = "ike";
   LogLevel ike_log_level = LogLevel::kInfo;
@@ -91,6 +109,7 @@ struct IkeAppEvent {
     kChildDown,
     kChildFailed,
     kPathChanged,
+    kPathConfirmed,     // the gateway answered our UPDATE_SA_ADDRESSES (RFC 4555 3.5)
     kAddressesUpdated,  // UpdateLocalAddresses was called
   };
   Kind kind = Kind::kIkeUp;
@@ -144,9 +163,33 @@ class IkeApp {
   IkeApp(const IkeApp&) = delete;
   IkeApp& operator=(const IkeApp&) = delete;
 
-  // Client: IKE_SA_INIT to the gateway from the preferred source address.
-  // kState unless a client with no IKE SA; kNotFound without a route.
-  Status Connect();
+  // Client: IKE_SA_INIT to the gateway from `source`, or by default from
+  // the preferred source address (Node::SourceAddressFor). kState unless a
+  // client with no IKE SA; kNotFound without a route; kInvalidArgument for
+  // a `source` that is not an address of an IKE interface.
+  Status Connect(std::optional<Ipv4Address> source = std::nullopt);
+  // Client: IkeSa::UpdateLocalAddresses(now, addresses, preferred) on the
+  // client's IKE SA at once, output sent in this instant (RFC 4555 3.5: the
+  // move starts without delay); recorded as kAddressesUpdated. Its status is
+  // IkeSa's (kUnsupported: the IKE SA would have to move without MOBIKE).
+  // kState when not a client or without an IKE SA. Called while the app
+  // handles the core's output (from a link observer), it is applied right
+  // after that, in the same instant (the latest such call wins), and returns
+  // Ok; IkeSa's status is then in the kAddressesUpdated detail.
+  Status UpdateAddresses(std::vector<Ipv4Address> addresses,
+                         std::optional<Ipv4Address> preferred);
+  // Client: deletes the IKE SA (RFC 7296 1.4.1, IkeSa::Delete): kIkeDown
+  // when the gateway answered (or retransmissions gave up; at once before
+  // establishment), then the TIA and the routes into tun0 are gone.
+  // Nothing to do without an IKE SA or when not a client.
+  void Disconnect();
+  // Every recorded IkeAppEvent from now on, in order, synchronously in the
+  // instant it was recorded, after the drain that recorded it (not from
+  // inside the core's output handling). The observer may call
+  // UpdateAddresses, Disconnect, Connect, RekeyChild, RekeyIke; the events
+  // those record are delivered after the current one returns. It must not
+  // destroy the app. An empty function removes the observer.
+  void SetObserver(std::function<void(const IkeAppEvent&)> observer);
   // Client: rekeys the CHILD SA with inbound SPI `spi_in` (RFC 7296 1.3.3).
   Status RekeyChild(std::uint32_t spi_in);
   // Client: rekeys its IKE SA (RFC 7296 1.3.2); client_sa() follows.
@@ -156,6 +199,11 @@ class IkeApp {
   // after it went down.
   ikev2::IkeSa* client_sa();
   std::optional<std::uint64_t> client_sa_id() const { return client_sa_id_; }
+  // Client: the virtual IP (TIA) on tun0, while the IKE SA that gave it is up.
+  std::optional<Ipv4Address> tia() const { return tia_; }
+  // Client: the IKE SA's remote address (it moves with MOBIKE when the
+  // gateway changes address, RFC 4555 3.6); nullopt without an IKE SA.
+  std::optional<Ipv4Address> gateway_address() const;
   ikev2::IkeSaManager& manager() { return *manager_; }
   const std::map<std::uint32_t, IkeAppChild>& children() const { return children_; }
   const IkeAppCounters& counters() const { return counters_; }
@@ -177,6 +225,13 @@ class IkeApp {
   void Drain(Timestamp now);
   void OnLink(Timestamp now, const LinkEvent& ev);
   void ApplyAddresses(Timestamp now);
+  // UpdateLocalAddresses on the client's IKE SA, recorded.
+  Status UpdateClient(Timestamp now, std::vector<Ipv4Address> addresses,
+                      std::optional<Ipv4Address> preferred);
+  // Calls the observer for every event it has not seen yet (after Drain).
+  void Notify();
+  // The client's IKE SA went down: TIA and tunnel routes go.
+  void DropTia();
   std::vector<Ipv4Address> UsableAddresses() const;
   void OnIke(Timestamp now, const UdpDelivery& d);
   void OnNatt(Timestamp now, const UdpDelivery& d);
@@ -202,6 +257,16 @@ class IkeApp {
   bool wired_ = false;
   bool draining_ = false;
   bool addresses_dirty_ = false;
+  // Commands that came while draining, applied at its end (rule 4).
+  struct PendingUpdate {
+    std::vector<Ipv4Address> addresses;
+    std::optional<Ipv4Address> preferred;
+  };
+  std::optional<PendingUpdate> pending_update_;
+  bool disconnect_pending_ = false;
+  std::function<void(const IkeAppEvent&)> observer_;
+  std::size_t notified_ = 0;  // events_[0, notified_) were given to the observer
+  bool notifying_ = false;
   std::optional<std::uint64_t> client_sa_id_;
   std::set<std::uint64_t> established_;  // IKE SAs to report addresses to
   std::optional<Ipv4Address> tia_;

@@ -103,6 +103,9 @@ struct WorldOptions {
   // The client UDP-encapsulates ESP even without a NAT (as the Linux
   // runtime's client does); false: only when a NAT is detected.
   bool force_encapsulation = true;
+  // The client's IkeApp follows link events itself (false: the test calls
+  // UpdateAddresses, as the RFC 5266 controller will).
+  bool follow_links = true;
 };
 
 class World {
@@ -163,6 +166,7 @@ class World {
     c.ike_ifindexes = {1};
     c.tunnel_prefixes = {P("10.1.0.0/24")};
     c.log_name = "ike-mn";
+    c.follow_links = o.follow_links;
     mn_ = std::move(IkeApp::Create(node("mn"), std::move(c))).value();
   }
 
@@ -332,6 +336,9 @@ void MoveWithoutNat(bool rr_check) {
   }
   EXPECT_GE(updates_at_t0, 2u);
   EXPECT_EQ(w.mn().client_sa()->path_generation(), 1u);
+  // The gateway answered the one UPDATE (RFC 4555 3.5), with or without
+  // its return routability check.
+  EXPECT_EQ(w.mn().CountEvents(IkeAppEvent::Kind::kPathConfirmed), 1u);
 
   std::optional<Timestamp> up_first = w.gw().FirstEspInFrom(kB.address);
   std::optional<Timestamp> down_first = w.mn().FirstEspInTo(kB.address);
@@ -653,6 +660,215 @@ TEST(IkeMobikeScenario, SameScenarioTwiceGivesIdenticalLogsAndPcaps) {
   bool moved = false;
   for (const std::string& l : first.log) moved |= l.find("path-changed") != std::string::npos;
   EXPECT_TRUE(moved);
+}
+
+// ---- An owner drives the client (follow_links = false) ----
+// What the RFC 5266 mobile-node controller needs from IkeApp: it decides
+// when IKE moves (UpdateAddresses), learns in the same instant what
+// happened (SetObserver), sees when the gateway has answered on the new
+// path (kPathConfirmed, RFC 5266 3.4), and tears the VPN down (Disconnect).
+
+using K = IkeAppEvent::Kind;
+
+std::vector<IkeAppEvent> EventsOfKind(const IkeApp& app, K kind) {
+  std::vector<IkeAppEvent> v;
+  for (const IkeAppEvent& e : app.events()) {
+    if (e.kind == kind) v.push_back(e);
+  }
+  return v;
+}
+
+// Where the first event of `kind` is in the app's log (events().size() if none).
+std::size_t IndexOf(const IkeApp& app, K kind) {
+  const std::vector<IkeAppEvent>& ev = app.events();
+  std::size_t k = 0;
+  while (k < ev.size() && ev[k].kind != kind) ++k;
+  return k;
+}
+
+// RFC 4555 3.5 with the owner in charge: the move of the link alone does
+// not touch IKE; UpdateAddresses moves the IKE SA and sends the UPDATE in
+// its own instant, and the gateway's answer is recorded as kPathConfirmed
+// one round trip later.
+TEST(IkeMobikeScenario, OwnerMovesTheClientAndThePathIsConfirmedOneRttLater) {
+  World w({.follow_links = false});
+  w.Start();
+  EXPECT_EQ(w.mn().gateway_address(), kGw);
+  EXPECT_EQ(w.mn().tia(), w.tia());
+  const std::size_t updates = w.mn().CountEvents(K::kAddressesUpdated);
+  w.MoveAt(T(3), kB);
+  const Timestamp t1 = T(3.5);
+  w.sim().RunUntil(t1);
+  ASSERT_EQ(w.sim().now(), t1);
+  ASSERT_NE(w.mn().client_sa(), nullptr);
+  EXPECT_EQ(w.mn().client_sa()->local().address, kA.address);  // the link moved, IKE did not
+  EXPECT_EQ(w.mn().client_sa()->path_generation(), 0u);
+  EXPECT_EQ(w.mn().CountEvents(K::kAddressesUpdated), updates);
+  EXPECT_EQ(w.mn().CountEvents(K::kPathChanged), 0u);
+  EXPECT_EQ(w.mn().CountEvents(K::kPathConfirmed), 0u);
+
+  const std::uint64_t ike_out = w.mn().counters().ike_out;
+  Status st = w.mn().UpdateAddresses({kB.address}, kB.address);
+  ASSERT_TRUE(st.ok()) << st.error().ToString();
+  // At once: moved, recorded, and the UPDATE left in this instant.
+  EXPECT_EQ(w.mn().client_sa()->local().address, kB.address);
+  EXPECT_EQ(w.mn().counters().ike_out, ike_out + 1);
+  EXPECT_EQ(w.mn().CountEvents(K::kAddressesUpdated), updates + 1);
+  const std::vector<IkeAppEvent> changed = EventsOfKind(w.mn(), K::kPathChanged);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].at, t1);
+  EXPECT_EQ(changed[0].local.address, kB.address);
+  EXPECT_EQ(w.mn().CountEvents(K::kPathConfirmed), 0u);  // not before the answer
+
+  w.sim().RunUntil(T(6));
+  const std::vector<IkeAppEvent> confirmed = EventsOfKind(w.mn(), K::kPathConfirmed);
+  ASSERT_EQ(confirmed.size(), 1u);
+  const Duration took = confirmed[0].at - t1;
+  std::printf("[ measure ] owner-driven move: path confirmed after %s (rtt %s)\n",
+              took.ToString().c_str(), kRtt.ToString().c_str());
+  EXPECT_GE(took, kRtt);
+  EXPECT_LE(took, kRtt + Duration::Millis(5));
+  EXPECT_EQ(confirmed[0].local, (Ipv4Endpoint{kB.address, 4500}));
+  EXPECT_EQ(confirmed[0].remote, (Ipv4Endpoint{kGw, 4500}));
+  EXPECT_EQ(confirmed[0].udp_encap, changed[0].udp_encap);
+  EXPECT_EQ(confirmed[0].sa_id, *w.mn().client_sa_id());
+  EXPECT_LT(IndexOf(w.mn(), K::kPathChanged), IndexOf(w.mn(), K::kPathConfirmed));
+  w.ExpectSameIkeSa();
+  w.ExpectPath(kB.address);
+  EXPECT_EQ(w.mn().client_sa()->path_generation(), 1u);
+  EXPECT_EQ(w.mn().gateway_address(), kGw);
+  EXPECT_EQ(w.Down(T(4.5), T(5.5)).lost, 0u);
+  EXPECT_EQ(w.Up(T(4.5), T(5.5)).lost, 0u);
+}
+
+// The observer sees every recorded event, in record order, in the instant
+// it was recorded; calling back into the app from it is safe. Here it tears
+// the VPN down as soon as the gateway confirmed the new path: the IKE SA
+// goes down (kIkeDown) one round trip later on both sides, with the TIA and
+// the routes into tun0. Connect from a chosen source brings it back.
+TEST(IkeMobikeScenario, ObserverSeesEventsInOrderAndDisconnectTakesTheVpnDown) {
+  World w({.follow_links = false});
+  std::vector<IkeAppEvent> seen;
+  int disconnects = 0;
+  w.mn().SetObserver([&](const IkeAppEvent& e) {
+    EXPECT_EQ(e.at, w.sim().now()) << IkeAppEventKindName(e.kind);  // same instant
+    seen.push_back(e);
+    if (e.kind == K::kPathConfirmed && disconnects++ == 0) w.mn().Disconnect();
+  });
+  w.Start();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front().kind, K::kAddressesUpdated);  // Connect's address list
+  const Ipv4Address tia = w.tia();
+  w.sim().ScheduleFn(T(3), [&] {
+    w.Move(kB);
+    EXPECT_TRUE(w.mn().UpdateAddresses({kB.address}, kB.address).ok());
+  });
+  w.sim().RunUntil(T(5));
+
+  // Every event, in order, exactly once.
+  const std::vector<IkeAppEvent>& all = w.mn().events();
+  ASSERT_EQ(seen.size(), all.size());
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    EXPECT_EQ(seen[k].kind, all[k].kind) << k;
+    EXPECT_EQ(seen[k].at, all[k].at) << k;
+    EXPECT_EQ(seen[k].sa_id, all[k].sa_id) << k;
+    EXPECT_EQ(seen[k].detail, all[k].detail) << k;
+  }
+  EXPECT_EQ(disconnects, 1);
+  const std::size_t up = IndexOf(w.mn(), K::kIkeUp);
+  const std::size_t vip = IndexOf(w.mn(), K::kVirtualIp);
+  const std::size_t changed = IndexOf(w.mn(), K::kPathChanged);
+  const std::size_t confirmed = IndexOf(w.mn(), K::kPathConfirmed);
+  const std::size_t down = IndexOf(w.mn(), K::kIkeDown);
+  ASSERT_LT(down, all.size());
+  EXPECT_LT(up, vip);
+  EXPECT_LT(vip, changed);
+  EXPECT_LT(changed, confirmed);
+  EXPECT_LT(confirmed, down);
+  EXPECT_LT(IndexOf(w.mn(), K::kChildDown), down);
+  // The Delete exchange (RFC 7296 1.4.1) took one round trip.
+  EXPECT_GE(all[down].at - all[confirmed].at, kRtt);
+  EXPECT_LE(all[down].at - all[confirmed].at, kRtt + Duration::Millis(5));
+  EXPECT_EQ(w.mn().CountEvents(K::kIkeDown), 1u);
+  EXPECT_EQ(w.gw().CountEvents(K::kIkeDown), 1u);
+  EXPECT_EQ(w.gw().manager().size(), 0u);
+  EXPECT_EQ(w.mn().client_sa(), nullptr);
+  EXPECT_FALSE(w.mn().client_sa_id().has_value());
+  EXPECT_TRUE(w.mn().children().empty());
+  EXPECT_TRUE(w.gw().children().empty());
+  EXPECT_FALSE(w.mn().tia().has_value());
+  EXPECT_FALSE(w.mn().gateway_address().has_value());
+  EXPECT_FALSE(w.node("mn").IsLocalAddress(tia));
+  for (const Route& r : w.node("mn").routes().routes()) {
+    EXPECT_NE(r.ifindex, w.mn().tun_ifindex()) << r.ToString();
+  }
+  // Nothing left to do.
+  w.mn().Disconnect();
+  Status st = w.mn().UpdateAddresses({kB.address}, kB.address);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), Errc::kState);
+
+  // Back up, from a source address chosen by the owner.
+  st = w.mn().Connect(kA.address);  // A is gone
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), Errc::kInvalidArgument);
+  ASSERT_TRUE(w.mn().Connect(kB.address).ok());
+  w.sim().RunUntil(T(6));
+  ASSERT_NE(w.mn().client_sa(), nullptr);
+  EXPECT_EQ(w.mn().client_sa()->state(), ikev2::IkeSaState::kEstablished);
+  EXPECT_EQ(w.mn().client_sa()->local().address, kB.address);
+  EXPECT_TRUE(w.mn().tia().has_value());
+  EXPECT_EQ(w.mn().gateway_address(), kGw);
+  EXPECT_EQ(seen.size(), w.mn().events().size());
+}
+
+// The owner as the controller will be: a link observer of the node that
+// calls UpdateAddresses on every new address. The TIA going on tun0 wakes
+// it while the app handles the core's output; that call is applied right
+// after (docs/ARCHITECTURE.md rule 4), in the same instant. A real move is
+// applied at once and confirmed as usual.
+TEST(IkeMobikeScenario, OwnerCallsFromALinkObserverDuringTheDrainAreApplied) {
+  World w({.follow_links = false});
+  std::vector<Timestamp> calls;
+  struct Guard {  // the node's observers outlive this test's locals
+    std::shared_ptr<bool> live = std::make_shared<bool>(true);
+    ~Guard() { *live = false; }
+  } guard;
+  w.node("mn").AddLinkObserver([&w, &calls, live = guard.live](Timestamp now,
+                                                                const LinkEvent& ev) {
+    if (!*live || ev.kind != LinkEvent::Kind::kAddressAdded) return;
+    if (w.mn().client_sa() == nullptr) return;
+    std::vector<Ipv4Address> addresses;
+    for (const InterfaceAddress& a : w.node("mn").InterfaceByIndex(1)->addresses()) {
+      addresses.push_back(a.address);
+    }
+    calls.push_back(now);
+    EXPECT_TRUE(w.mn().UpdateAddresses(addresses, w.node("mn").SourceAddressFor(kGw)).ok());
+  });
+  w.Start();
+  // The TIA on tun0 called the owner from inside the drain.
+  const std::vector<IkeAppEvent> vip = EventsOfKind(w.mn(), K::kVirtualIp);
+  ASSERT_EQ(vip.size(), 1u);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0], vip[0].at);
+  const std::vector<IkeAppEvent> updates = EventsOfKind(w.mn(), K::kAddressesUpdated);
+  ASSERT_EQ(updates.size(), 2u);  // Connect's, then the owner's
+  EXPECT_EQ(updates[1].at, vip[0].at);
+  EXPECT_NE(updates[1].detail.find("(owner)"), std::string::npos) << updates[1].detail;
+  EXPECT_EQ(w.mn().client_sa()->path_generation(), 0u);  // nothing moved
+
+  w.MoveAt(T(3), kB);
+  w.sim().RunUntil(T(6));
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1], T(3));
+  w.ExpectSameIkeSa();
+  w.ExpectPath(kB.address);
+  EXPECT_EQ(w.mn().client_sa()->path_generation(), 1u);
+  const std::vector<IkeAppEvent> confirmed = EventsOfKind(w.mn(), K::kPathConfirmed);
+  ASSERT_EQ(confirmed.size(), 1u);
+  EXPECT_GE(confirmed[0].at - T(3), kRtt);
+  EXPECT_LE(confirmed[0].at - T(3), kRtt + Duration::Millis(5));
+  EXPECT_EQ(w.Down(T(4), T(5.5)).lost, 0u);
 }
 
 // IkeApp refuses configurations that cannot work, naming what is wrong.

@@ -388,6 +388,11 @@ void IkeRuntime::HandleEvent(Timestamp now, std::uint64_t sa_id, const ikev2::Ik
                                    << st.error().ToString();
       }
     }
+  } else if (const auto* conf = std::get_if<ikev2::PathConfirmed>(&e)) {
+    // The data path already follows PathChanged; this only says the peer
+    // answered our UPDATE_SA_ADDRESSES (RFC 4555 3.5).
+    MIPSEC_LOG(log_, kInfo) << "IKE SA #" << sa_id << " path " << conf->local.ToString()
+                            << " <-> " << conf->remote.ToString() << " confirmed by the peer";
   } else if (const auto* rk = std::get_if<ikev2::IkeSaRekeyed>(&e)) {
     MIPSEC_LOG(log_, kInfo) << "IKE SA #" << rk->old_sa_id << " rekeyed into #" << rk->new_sa_id
                             << " " << rk->suite.ToString();

@@ -32,6 +32,7 @@
 //     ChildSaDown         RemoveInboundSa; the outbound SA goes with it
 //                         unless a successor takes the child id over;
 //     PathChanged         Update{In,Out}boundPath of the IKE SA's children;
+//     PathConfirmed       logged only (the children followed PathChanged);
 //     IkeSaRekeyed        the children move to the new IKE SA handle;
 //     IkeSaDown           whatever is left of that IKE SA is removed;
 //     VirtualIpAssigned   the virtual-IP hook (a client puts the address on
