@@ -259,8 +259,8 @@ Status Node::SendUdp(Ipv4Endpoint to, std::uint16_t from_port, ByteSpan payload,
     }
     // Bound to a device: on-link unless a route through it says otherwise.
     // Broadcast and multicast are always on-link (RFC 1122 3.3.6).
-    std::optional<Route> r = routes_.Lookup(to.address);
-    if (r && r->ifindex == *options.ifindex && r->gateway && !to.address.IsLimitedBroadcast() &&
+    std::optional<Route> r = routes_.LookupVia(to.address, *options.ifindex);
+    if (r && r->gateway && !to.address.IsLimitedBroadcast() &&
         !to.address.IsMulticast()) {
       hop.next_hop = *r->gateway;
     }

@@ -54,4 +54,11 @@ std::optional<Route> RoutingTable::Lookup(Ipv4Address dst) const {
   return std::nullopt;
 }
 
+std::optional<Route> RoutingTable::LookupVia(Ipv4Address dst, int ifindex) const {
+  for (const Route& r : routes_) {
+    if (r.ifindex == ifindex && r.prefix.Contains(dst)) return r;
+  }
+  return std::nullopt;
+}
+
 }  // namespace mipsec::sim

@@ -39,6 +39,10 @@ class RoutingTable {
   std::size_t RemoveInterface(int ifindex);
   // The route for `dst`, or nullopt (no route: ICMP net unreachable).
   std::optional<Route> Lookup(Ipv4Address dst) const;
+  // The best route for `dst` among those through `ifindex`: what Linux picks
+  // for a socket bound to that device (SO_BINDTODEVICE), where routes of
+  // other interfaces (a VPN's, say) do not apply.
+  std::optional<Route> LookupVia(Ipv4Address dst, int ifindex) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

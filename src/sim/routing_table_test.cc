@@ -19,6 +19,19 @@ TEST(RoutingTableTest, LongestPrefixWins) {
   EXPECT_EQ(*t.Lookup(A("8.8.8.8"))->gateway, A("10.0.0.1"));
 }
 
+// A socket bound to a device (SO_BINDTODEVICE) ignores other devices'
+// routes, e.g. a VPN's more specific one (RFC 5266 R11: the direct probe).
+TEST(RoutingTableTest, LookupViaAnInterfaceIgnoresOtherInterfacesRoutes) {
+  RoutingTable t;
+  t.Add({P("0.0.0.0/0"), 1, A("10.2.0.1"), 0});
+  t.Add({P("10.2.0.0/24"), 1, std::nullopt, 0});
+  t.Add({P("10.0.0.0/8"), 7, std::nullopt, 0});  // into the tunnel
+  EXPECT_EQ(t.Lookup(A("10.1.0.2"))->ifindex, 7);
+  EXPECT_EQ(*t.LookupVia(A("10.1.0.2"), 1)->gateway, A("10.2.0.1"));
+  EXPECT_FALSE(t.LookupVia(A("10.2.0.5"), 1)->gateway);
+  EXPECT_FALSE(t.LookupVia(A("10.1.0.2"), 3));
+}
+
 TEST(RoutingTableTest, MetricBreaksTiesAndReplaceIsByPrefixAndMetric) {
   RoutingTable t;
   t.Add({P("192.0.2.0/24"), 1, std::nullopt, 10});

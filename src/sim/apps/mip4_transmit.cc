@@ -26,9 +26,8 @@ Status SendMip4Transmit(Node& node, mip4::Transmit&& transmit) {
   // gateway (as SO_BINDTODEVICE would).
   Result<ip::Ipv4Packet> p = ip::ParseIpv4(ipt.packet, {.verify_checksum = false});
   Ipv4Address next = p.ok() ? p->header.dst : Ipv4Address::Any();
-  std::optional<Route> r = node.routes().Lookup(next);
-  if (p.ok() && !next.IsMulticast() && !next.IsLimitedBroadcast() && r &&
-      r->ifindex == *ipt.ifindex && r->gateway) {
+  std::optional<Route> r = node.routes().LookupVia(next, *ipt.ifindex);
+  if (p.ok() && !next.IsMulticast() && !next.IsLimitedBroadcast() && r && r->gateway) {
     next = *r->gateway;
   }
   return node.SendRawOnLink(std::move(ipt.packet), *ipt.ifindex, next);

@@ -1,5 +1,6 @@
 #include "sim/scenario/runner.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -175,6 +176,7 @@ Status ScenarioRun::Construct(std::uint64_t seed) {
     streams_.push_back(std::move(st));
   }
   MIPSEC_TRY(BuildAgents());
+  MIPSEC_TRY(BuildMobileNodes());
   end_ = At(scenario_.duration);
   for (const EventSpec& e : scenario_.events) {
     if (e.kind == EventSpec::Kind::kEnd) {
@@ -183,7 +185,7 @@ Status ScenarioRun::Construct(std::uint64_t seed) {
     }
     net_->sim().ScheduleFn(At(e.at), [this, &e] { Apply(e); });
   }
-  legs_.push_back(LegReport{scenario_.first_leg, Timestamp::Zero(), Timestamp::Zero(), "", {}, {}, {}});
+  legs_.push_back(LegReport{scenario_.first_leg, Timestamp::Zero(), Timestamp::Zero(), "", {}, {}, {}, "", {}, {}});
   return Ok{};
 }
 
@@ -294,6 +296,67 @@ IkeApp* ScenarioRun::vpn_gateway(const std::string& node) {
   return it == vpn_gateways_.end() ? nullptr : it->second.app.get();
 }
 
+Status ScenarioRun::BuildMobileNodes() {
+  for (const MobileNodeAppSpec& m : scenario_.mobile_nodes) {
+    Node* node = net_->FindNode(m.node);
+    MnAppConfig c;
+    for (const std::string& name : m.interfaces) {
+      c.ifindexes.push_back(node->FindInterface(name)->ifindex());
+    }
+    c.home_prefix_length = m.home_prefix_length;
+    c.home_gateway = m.home_gateway;
+    mn::ControllerConfig& cc = c.controller;
+    cc.mip.home_address = m.home_address;
+    cc.mip.home_agent = m.home_agent;
+    cc.mip.requested_lifetime = Seconds16(m.lifetime);
+    cc.mip.max_retransmissions = m.probe_retransmissions;
+    cc.mip.initial_timeout = m.probe_timeout;
+    cc.mip.udp_tunnel = m.udp_tunnel == "never"   ? mip4::UdpTunnelPolicy::kNever
+                        : m.udp_tunnel == "force" ? mip4::UdpTunnelPolicy::kForce
+                                                  : mip4::UdpTunnelPolicy::kRequest;
+    cc.tunnel_udp = cc.mip.udp_tunnel;
+    cc.vpn = m.vpn_gateway.has_value();
+    cc.vpn_when_inside =
+        m.vpn_tear_down_inside ? mn::VpnWhenInside::kTearDown : mn::VpnWhenInside::kKeep;
+    cc.use_foreign_agents = m.foreign_agents;
+    cc.t_monitor = m.t_monitor;
+    cc.monitor_margin = m.monitor_margin;
+    cc.probe_domains = m.probe_domains;
+    if (m.vpn_gateway) {
+      ikev2::PeerConfig& p = c.ike;
+      p.local_id = m.vpn_local_id;
+      p.remote_id = m.vpn_remote_id;
+      p.local_auth.kind = ikev2::AuthKind::kPsk;
+      p.local_auth.psk = m.vpn_psk;
+      p.remote_auth.kind = ikev2::AuthKind::kPsk;
+      p.remote_auth.psk = m.vpn_psk;
+      p.ike_proposals = ikev2::DefaultIkeProposals();
+      p.esp_proposals = ikev2::DefaultEspProposals();
+      p.local_ts = {ikev2::AnyIpv4Selector()};
+      for (const Ipv4Prefix& r : m.vpn_routes) {
+        p.remote_ts.push_back(ikev2::TrafficSelector::Ipv4Prefix(r));
+      }
+      p.request_virtual_ip = true;
+      p.mobike.enabled = m.vpn_mobike;
+      c.gateway = *m.vpn_gateway;
+      c.tunnel_prefixes = m.vpn_routes;
+    }
+    mip4::SecurityAssociationParams sp;
+    sp.spi = m.spi;
+    sp.key = m.key;
+    sp.replay = m.nonce_replay ? mip4::ReplayMethod::kNonce : mip4::ReplayMethod::kTimestamp;
+    Result<mip4::SecurityAssociation> sa = mip4::SecurityAssociation::Create(std::move(sp));
+    if (!sa.ok()) return At(m.where, sa.error());
+    auto dhcp = dhcp_clients_.find(m.node);
+    Result<std::unique_ptr<MnApp>> app =
+        MnApp::Create(*node, std::move(c), std::move(*sa), {Timestamp::Zero(), kUnixNanosAtZero},
+                      dhcp == dhcp_clients_.end() ? nullptr : dhcp->second.get());
+    if (!app.ok()) return At(m.where, app.error());
+    mobile_nodes_[m.node] = std::move(*app);
+  }
+  return Ok{};
+}
+
 void ScenarioRun::Apply(const EventSpec& e) {
   Logger log = net_->MakeLogger("scenario");
   Timestamp now = net_->sim().now();
@@ -304,7 +367,7 @@ void ScenarioRun::Apply(const EventSpec& e) {
       Segment* seg = net_->FindSegment(e.segment);
       CloseLeg(now);
       std::string leg = e.leg.empty() ? "move to " + e.segment : e.leg;
-      legs_.push_back(LegReport{leg, now, now, e.node + "/" + e.interface, {}, {}, {}});
+      legs_.push_back(LegReport{leg, now, now, e.node + "/" + e.interface, {}, {}, {}, "", {}, {}});
       MIPSEC_LOG(log, kNotice) << "move " << e.node << "/" << e.interface << " to " << e.segment
                                << " (" << leg << ")";
       node->Attach(*ifc, *seg);
@@ -346,6 +409,33 @@ void ScenarioRun::CloseLeg(Timestamp now) {
   LegReport& leg = legs_.back();
   leg.end = now;
   leg.addresses.clear();
+  // The mobile node that moved into this leg (or the only one, for the
+  // first leg): its mode now, how long until it could carry user data, and
+  // what its tunnels added to each datagram.
+  std::string mover_node = leg.mover.substr(0, leg.mover.find('/'));
+  auto mn = mover_node.empty() && mobile_nodes_.size() == 1 ? mobile_nodes_.begin()
+                                                            : mobile_nodes_.find(mover_node);
+  if (mn != mobile_nodes_.end()) {
+    const MnApp& app = *mn->second;
+    leg.mode = std::string(app.controller().mode());
+    for (const mn::ControllerEvent& e : app.timeline()) {
+      if (e.at < leg.start || e.at > now) continue;
+      if (e.kind == mn::ControllerEvent::Kind::kDataPlane && e.plane != mn::DataPlane::kBlocked) {
+        leg.ready_after = e.at - leg.start;
+        break;
+      }
+    }
+    // The median: the steady state of the leg's mode, not the handover's
+    // mix (f starts in c, for instance).
+    std::vector<std::uint32_t> bytes;
+    for (const MnOverheadSample& o : app.overhead()) {
+      if (o.at >= leg.start && o.at < now) bytes.push_back(o.bytes);
+    }
+    if (!bytes.empty()) {
+      std::nth_element(bytes.begin(), bytes.begin() + bytes.size() / 2, bytes.end());
+      leg.overhead_bytes = bytes[bytes.size() / 2];
+    }
+  }
   if (!leg.mover.empty()) {
     auto slash = leg.mover.find('/');
     Node* node = net_->FindNode(leg.mover.substr(0, slash));
@@ -427,6 +517,46 @@ ScenarioReport ScenarioRun::Run() {
                          {"denials", k.denials},
                          {"delivered", k.delivered}}});
   }
+  for (const auto& [name, app] : mobile_nodes_) {
+    for (const mn::ControllerEvent& e : app->timeline()) {
+      TimelineEntry t;
+      t.at = e.at;
+      t.node = name;
+      t.where = app->InterfaceName(e.ifindex);
+      switch (e.kind) {
+        case mn::ControllerEvent::Kind::kState:
+          t.kind = "state";
+          t.text = std::string(mn::IfStateName(e.from)) + " -> " +
+                   std::string(mn::IfStateName(e.to)) + ": " + e.text;
+          break;
+        case mn::ControllerEvent::Kind::kDataPlane:
+          t.kind = "data";
+          t.text = "user data " + std::string(mn::DataPlaneName(e.plane)) + ": " + e.text;
+          break;
+        case mn::ControllerEvent::Kind::kAction: t.kind = "action"; t.text = e.text; break;
+        case mn::ControllerEvent::Kind::kRejected: t.kind = "rejected"; t.text = e.text; break;
+      }
+      t.requirement = e.requirement;
+      r.timeline.push_back(std::move(t));
+    }
+    const MnAppCounters& c = app->counters();
+    const mn::ControllerCounters& k = app->controller().counters();
+    r.agents.push_back({name + " mobile_node",
+                        {{"user_out", c.user_out},
+                         {"user_passed", c.user_passed},
+                         {"user_blocked", c.user_blocked},
+                         {"delivered_in", c.delivered_in},
+                         {"transmits", c.transmits},
+                         {"send_errors", c.send_errors},
+                         {"vpn_command_errors", c.vpn_command_errors},
+                         {"probes", k.probes},
+                         {"tunnel_registrations", k.tunnel_registrations},
+                         {"vpn_commands", k.vpn_commands},
+                         {"delivery_blocked", k.delivery_blocked},
+                         {"tnc_ignored", k.tnc_ignored}}});
+  }
+  std::stable_sort(r.timeline.begin(), r.timeline.end(),
+                   [](const TimelineEntry& a, const TimelineEntry& b) { return a.at < b.at; });
   for (const VpnGatewaySpec& g : scenario_.vpn_gateways) {
     const IkeAppCounters& c = vpn_gateways_.at(g.node).app->counters();
     r.agents.push_back({g.node + " vpn_gateway",
@@ -545,6 +675,42 @@ std::string FormatReportText(const ScenarioReport& r) {
     os << "  total forward: " << t.forward.ToString() << "\n";
     os << "  total reverse: " << t.reverse.ToString() << "\n";
   }
+  if (!r.timeline.empty()) {
+    os << "\ntimeline of the mobile node (each decision with the requirement behind it):\n";
+    for (const TimelineEntry& e : r.timeline) {
+      std::snprintf(line, sizeof line, "  %10.4f s  %-4s %-7s %-8s ",
+                    (e.at - Timestamp::Zero()).SecondsF(), e.node.c_str(), e.where.c_str(),
+                    e.kind.c_str());
+      os << line << e.text << "  [" << e.requirement << "]\n";
+    }
+  }
+  bool mobile = std::any_of(r.legs.begin(), r.legs.end(),
+                            [](const LegReport& l) { return !l.mode.empty() || l.ready_after; });
+  if (mobile) {
+    os << "\nsummary per move (ready: from the move until user data may flow; lost and gap:\n"
+          "stream 1 both ways; overhead: bytes the tunnels add to each datagram the MN sends):\n";
+    std::snprintf(line, sizeof line, "  %-28s %-5s %11s %9s %9s %10s %10s %9s\n", "leg", "mode",
+                  "ready (ms)", "fwd lost", "rev lost", "fwd gap", "rev gap", "overhead");
+    os << line;
+    for (const LegReport& leg : r.legs) {
+      char ready[24] = "-", over[24] = "-", fl[24] = "-", rl[24] = "-", fg[24] = "-", rg[24] = "-";
+      if (leg.ready_after) {
+        std::snprintf(ready, sizeof ready, "%.1f",
+                      static_cast<double>(leg.ready_after->nanos()) / 1e6);
+      }
+      if (leg.overhead_bytes) std::snprintf(over, sizeof over, "%.0f B", *leg.overhead_bytes);
+      if (!leg.forward.empty()) {
+        std::snprintf(fl, sizeof fl, "%llu", static_cast<unsigned long long>(leg.forward[0].lost));
+        std::snprintf(rl, sizeof rl, "%llu", static_cast<unsigned long long>(leg.reverse[0].lost));
+        std::snprintf(fg, sizeof fg, "%s", leg.forward[0].longest_gap.ToString().c_str());
+        std::snprintf(rg, sizeof rg, "%s", leg.reverse[0].longest_gap.ToString().c_str());
+      }
+      std::snprintf(line, sizeof line, "  %-28.28s %-5s %11s %9s %9s %10s %10s %9s\n",
+                    leg.name.c_str(), leg.mode.empty() ? "-" : leg.mode.c_str(), ready, fl, rl,
+                    fg, rg, over);
+      os << line;
+    }
+  }
   return os.str();
 }
 
@@ -571,7 +737,13 @@ std::string FormatReportJson(const ScenarioReport& r) {
                      {"start_s", (leg.start - Timestamp::Zero()).SecondsF()},
                      {"end_s", (leg.end - Timestamp::Zero()).SecondsF()},
                      {"mover", leg.mover},
-                     {"addresses", leg.addresses}};
+                     {"addresses", leg.addresses},
+                     {"mode", leg.mode}};
+    l["ready_after_ms"] = leg.ready_after
+                              ? nlohmann::json(static_cast<double>(leg.ready_after->nanos()) / 1e6)
+                              : nlohmann::json(nullptr);
+    l["overhead_bytes"] =
+        leg.overhead_bytes ? nlohmann::json(*leg.overhead_bytes) : nlohmann::json(nullptr);
     l["streams"] = nlohmann::json::array();
     for (std::size_t i = 0; i < leg.forward.size(); ++i) {
       l["streams"].push_back({{"forward", StatsJson(leg.forward[i])},
@@ -584,6 +756,15 @@ std::string FormatReportJson(const ScenarioReport& r) {
     j["streams"].push_back({{"description", s.description},
                             {"forward", StatsJson(s.total.forward)},
                             {"reverse", StatsJson(s.total.reverse)}});
+  }
+  j["timeline"] = nlohmann::json::array();
+  for (const TimelineEntry& e : r.timeline) {
+    j["timeline"].push_back({{"t_s", (e.at - Timestamp::Zero()).SecondsF()},
+                             {"node", e.node},
+                             {"where", e.where},
+                             {"kind", e.kind},
+                             {"text", e.text},
+                             {"requirement", e.requirement}});
   }
   j["segments"] = nlohmann::json::object();
   for (const SegmentCountersReport& s : r.segments) j["segments"][s.name] = CounterJson(s.counters);

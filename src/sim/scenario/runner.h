@@ -26,6 +26,7 @@
 #include "sim/apps/ike_app.h"
 #include "sim/apps/mip4_fa_app.h"
 #include "sim/apps/mip4_ha_app.h"
+#include "sim/apps/mn_app.h"
 #include "sim/apps/udp_stream.h"
 #include "sim/firewall.h"
 #include "sim/nat.h"
@@ -46,6 +47,24 @@ struct LegReport {
   std::vector<std::string> addresses;      // its addresses at the end of the leg
   std::vector<StreamStats> forward;        // per stream: CN -> echo node
   std::vector<StreamStats> reverse;        // per stream: echo node -> CN
+  // With a mobile node ([[mobile_node]]) moving in this leg:
+  std::string mode;                        // its access mode at the end: c, f, mc, home or ""
+  // From the move until user data could flow again (the first data-plane
+  // decision that is not "blocked"); none: never in this leg.
+  std::optional<Duration> ready_after;
+  // Bytes added to each user datagram the MN sent in this leg (the tunnels:
+  // IP-in-IP, RFC 3519, ESP), measured on the wire; the median.
+  std::optional<double> overhead_bytes;
+};
+
+// One decision or change of a mobile node's controller (mn::ControllerEvent).
+struct TimelineEntry {
+  Timestamp at;
+  std::string node;
+  std::string where;        // interface, "tunnel" or "vpn"
+  std::string kind;         // "state", "data", "action", "rejected"
+  std::string text;
+  std::string requirement;  // "R11 R12"
 };
 
 struct StreamSummary {
@@ -78,6 +97,7 @@ struct ScenarioReport {
   std::vector<StreamSummary> streams;
   std::vector<NodeCountersReport> nodes;        // in scenario order
   std::vector<SegmentCountersReport> segments;  // in scenario order
+  std::vector<TimelineEntry> timeline;          // every mobile node's, in time order
   std::vector<AgentCountersReport> agents;      // HAs, FAs, VPN gateways, in scenario order
 };
 
@@ -104,6 +124,7 @@ class ScenarioRun {
   void Apply(const EventSpec& e);
   void CloseLeg(Timestamp now);
   Status BuildAgents();
+  Status BuildMobileNodes();
 
   Scenario scenario_;
   std::unique_ptr<Network> net_;
@@ -136,6 +157,7 @@ class ScenarioRun {
   std::map<std::string, HomeAgentRun> home_agents_;
   std::map<std::string, ForeignAgentRun> foreign_agents_;
   std::map<std::string, VpnGatewayRun> vpn_gateways_;
+  std::map<std::string, std::unique_ptr<MnApp>> mobile_nodes_;  // by node
   std::vector<LegReport> legs_;
   Timestamp end_;
 };

@@ -237,6 +237,7 @@ TEST(ScenarioRunTest, Figure1RunsItsAgents) {
   Result<Scenario> sc = ParseScenarioToml(*BuiltinScenario("figure1"), "figure1.toml");
   ASSERT_TRUE(sc.ok()) << sc.error().ToString();
   sc->duration = Duration::Seconds(6);  // before the first move
+  sc->mobile_nodes.clear();  // the agents alone (the mobile node: sim_mn_test)
   Result<std::unique_ptr<ScenarioRun>> built = ScenarioRun::Build(*sc, std::nullopt);
   ASSERT_TRUE(built.ok()) << built.error().ToString();
   ScenarioRun& run = **built;
@@ -336,6 +337,7 @@ TEST(ScenarioRunTest, Figure1HomeAgentIgnoresUntrustedSources) {
   Result<Scenario> sc = ParseScenarioToml(*BuiltinScenario("figure1"), "figure1.toml");
   ASSERT_TRUE(sc.ok()) << sc.error().ToString();
   sc->duration = Duration::Seconds(2);
+  sc->mobile_nodes.clear();  // only the test's request reaches the i-HA
   Result<std::unique_ptr<ScenarioRun>> built = ScenarioRun::Build(*sc, std::nullopt);
   ASSERT_TRUE(built.ok()) << built.error().ToString();
   ScenarioRun& run = **built;

@@ -174,6 +174,37 @@ struct VpnGatewaySpec {
   Where where;
 };
 
+// The RFC 5266 mobile node (src/mn's controller in sim::MnApp): its
+// identity at the i-HA, the direct probe's settings, and its VPN client.
+struct MobileNodeAppSpec {
+  std::string node;
+  std::vector<std::string> interfaces;   // the moving ones (R20)
+  Ipv4Address home_address;
+  int home_prefix_length = 24;
+  Ipv4Address home_agent;
+  Ipv4Address home_gateway;              // default router on the home link
+  std::uint32_t spi = 0;
+  SecretBytes key;
+  bool nonce_replay = false;
+  Duration lifetime = Duration::Seconds(600);  // requested, whole seconds
+  int probe_retransmissions = 2;               // R11: configurable
+  Duration probe_timeout = Duration::Seconds(1);
+  Duration t_monitor = Duration::Seconds(60);  // R22
+  Duration monitor_margin = Duration::Seconds(10);
+  bool vpn_tear_down_inside = false;           // R14/R15: "keep" or "tear-down"
+  bool foreign_agents = true;                  // R8
+  std::vector<std::string> probe_domains;      // R17
+  std::string udp_tunnel = "request";          // RFC 3519: never, request, force
+  // The VPN client; no gateway: no VPN.
+  std::optional<Ipv4Address> vpn_gateway;
+  ikev2::IdPayload vpn_local_id;
+  std::optional<ikev2::IdPayload> vpn_remote_id;
+  SecretBytes vpn_psk;
+  std::vector<Ipv4Prefix> vpn_routes;          // routed into the tunnel (the i-HA's too)
+  bool vpn_mobike = true;
+  Where where;
+};
+
 struct EventSpec {
   enum class Kind {
     kMove,     // node's interface -> segment (detach + attach)
@@ -208,6 +239,7 @@ struct Scenario {
   std::vector<HomeAgentSpec> home_agents;
   std::vector<ForeignAgentSpec> foreign_agents;
   std::vector<VpnGatewaySpec> vpn_gateways;
+  std::vector<MobileNodeAppSpec> mobile_nodes;
   std::vector<EventSpec> events;         // sorted by time, stable
 };
 

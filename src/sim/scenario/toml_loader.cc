@@ -553,6 +553,143 @@ Status ParseVpnGateways(const Loader& L, const toml::table& root, Scenario& sc) 
   return Ok{};
 }
 
+Status ParseMobileNodes(const Loader& L, const toml::table& root, Scenario& sc) {
+  MIPSEC_ASSIGN_OR_RETURN(auto tables, L.Tables(root, "", "mobile_node"));
+  for (std::size_t i = 0; i < tables.size(); ++i) {
+    const toml::table& t = *tables[i];
+    std::string path = Indexed("mobile_node", i);
+    MIPSEC_TRY(L.CheckKeys(
+        t, path,
+        {"node", "interfaces", "home_address", "home_prefix_length", "home_agent", "home_gateway",
+         "spi", "key", "replay", "lifetime", "probe_retransmissions", "probe_timeout",
+         "t_monitor", "monitor_margin", "vpn_when_inside", "foreign_agents", "probe_domains",
+         "udp_tunnel", "vpn_gateway", "vpn_local_id", "vpn_remote_id", "vpn_psk", "vpn_routes",
+         "vpn_mobike"}));
+    MobileNodeAppSpec s;
+    s.where = L.At(t);
+    MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
+    const NodeSpec* n = FindNode(sc, s.node);
+    if (!n) return L.Err(*t.get("node"), path + ".node", "no node '" + s.node + "'");
+    for (const MobileNodeAppSpec& other : sc.mobile_nodes) {
+      if (other.node == s.node) {
+        return L.Err(*t.get("node"), path + ".node",
+                     "node '" + s.node + "' already runs a mobile node (line " +
+                         std::to_string(other.where.line) + ")");
+      }
+    }
+    MIPSEC_ASSIGN_OR_RETURN(s.interfaces, L.StringOrList(t, path, "interfaces"));
+    if (s.interfaces.empty()) return L.Err(t, path + ".interfaces", "missing (required)");
+    for (const std::string& name : s.interfaces) {
+      auto it = std::find_if(n->interfaces.begin(), n->interfaces.end(),
+                             [&](const InterfaceSpec& x) { return x.name == name; });
+      if (it == n->interfaces.end()) {
+        return L.Err(*t.get("interfaces"), path + ".interfaces",
+                     "node '" + s.node + "' has no interface '" + name + "'");
+      }
+      if (!it->dhcp) {
+        // R8: every new link gets its address by DHCP.
+        return L.Err(*t.get("interfaces"), path + ".interfaces",
+                     "'" + name + "' needs dhcp = true (R8: addresses come from DHCP)");
+      }
+    }
+    const char* addr_form = "an IPv4 address";
+    for (auto [key, out] : {std::pair<const char*, Ipv4Address*>{"home_address", &s.home_address},
+                            {"home_agent", &s.home_agent},
+                            {"home_gateway", &s.home_gateway}}) {
+      MIPSEC_ASSIGN_OR_RETURN(auto a, L.OptParsed<Ipv4Address>(t, path, key, Ipv4Address::Parse,
+                                                               addr_form));
+      if (!a) return L.Err(t, path + "." + key, "missing (required)");
+      *out = *a;
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto plen, L.OptInt(t, path, "home_prefix_length", 1, 30));
+    if (plen) s.home_prefix_length = static_cast<int>(*plen);
+    MIPSEC_ASSIGN_OR_RETURN(auto spi, L.OptInt(t, path, "spi", 0, 0xffffffffLL));
+    if (!spi) return L.Err(t, path + ".spi", "missing (required)");
+    if (*spi < 256) {
+      return L.Err(*t.get("spi"), path + ".spi",
+                   std::to_string(*spi) + " is reserved (SPIs 0-255, RFC 5944 1.6)");
+    }
+    s.spi = static_cast<std::uint32_t>(*spi);
+    MIPSEC_ASSIGN_OR_RETURN(s.key, HexSecret(L, t, path, "key", 16, "128 bits, RFC 5944 5.1"));
+    MIPSEC_ASSIGN_OR_RETURN(auto replay, L.OptString(t, path, "replay"));
+    if (replay && *replay != "timestamp" && *replay != "nonce") {
+      return L.Err(*t.get("replay"), path + ".replay",
+                   "'" + *replay + "' is not \"timestamp\" or \"nonce\" (RFC 5944 5.7)");
+    }
+    s.nonce_replay = replay && *replay == "nonce";
+    MIPSEC_ASSIGN_OR_RETURN(auto life, OptSeconds(L, t, path, "lifetime", 1, 65534));
+    if (life) s.lifetime = *life;
+    MIPSEC_ASSIGN_OR_RETURN(auto rtx, L.OptInt(t, path, "probe_retransmissions", 0, 20));
+    if (rtx) s.probe_retransmissions = static_cast<int>(*rtx);
+    MIPSEC_ASSIGN_OR_RETURN(auto pto, L.OptDuration(t, path, "probe_timeout"));
+    if (pto) {
+      // RFC 5944 3.6.3: the first retransmission timeout MUST NOT be below 1 s.
+      if (*pto < Duration::Seconds(1)) {
+        return L.Err(*t.get("probe_timeout"), path + ".probe_timeout",
+                     "at least 1s (RFC 5944 3.6.3)");
+      }
+      s.probe_timeout = *pto;
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto tm, L.OptDuration(t, path, "t_monitor"));
+    if (tm) s.t_monitor = *tm;
+    MIPSEC_ASSIGN_OR_RETURN(auto mm, L.OptDuration(t, path, "monitor_margin"));
+    if (mm) s.monitor_margin = *mm;
+    if (s.t_monitor <= Duration::Zero() || s.monitor_margin < Duration::Zero() ||
+        s.monitor_margin >= s.t_monitor) {
+      return L.Err(t.get("monitor_margin") ? *t.get("monitor_margin") : *t.get("t_monitor"),
+                   path + (t.get("monitor_margin") ? ".monitor_margin" : ".t_monitor"),
+                   "needs 0 <= monitor_margin < t_monitor (R22)");
+    }
+    MIPSEC_ASSIGN_OR_RETURN(auto inside, L.OptString(t, path, "vpn_when_inside"));
+    if (inside && *inside != "keep" && *inside != "tear-down") {
+      return L.Err(*t.get("vpn_when_inside"), path + ".vpn_when_inside",
+                   "'" + *inside + "' is not \"keep\" or \"tear-down\"");
+    }
+    s.vpn_tear_down_inside = inside && *inside == "tear-down";
+    MIPSEC_ASSIGN_OR_RETURN(auto fa, L.OptBool(t, path, "foreign_agents"));
+    s.foreign_agents = fa.value_or(true);
+    MIPSEC_ASSIGN_OR_RETURN(s.probe_domains, L.StringOrList(t, path, "probe_domains"));
+    MIPSEC_ASSIGN_OR_RETURN(auto udp, L.OptString(t, path, "udp_tunnel"));
+    if (udp && *udp != "never" && *udp != "request" && *udp != "force") {
+      return L.Err(*t.get("udp_tunnel"), path + ".udp_tunnel",
+                   "'" + *udp + "' is not \"never\", \"request\" or \"force\" (RFC 3519)");
+    }
+    if (udp) s.udp_tunnel = *udp;
+    MIPSEC_ASSIGN_OR_RETURN(s.vpn_gateway, L.OptParsed<Ipv4Address>(t, path, "vpn_gateway",
+                                                                    Ipv4Address::Parse, addr_form));
+    if (s.vpn_gateway) {
+      const char* id_form = "an identity (fqdn:, ipv4:, email: or keyid:)";
+      MIPSEC_ASSIGN_OR_RETURN(auto local, L.OptParsed<ikev2::IdPayload>(
+                                              t, path, "vpn_local_id", config::ParseIdentity,
+                                              id_form));
+      if (!local) return L.Err(t, path + ".vpn_local_id", "missing (required with vpn_gateway)");
+      s.vpn_local_id = *local;
+      MIPSEC_ASSIGN_OR_RETURN(s.vpn_remote_id,
+                              L.OptParsed<ikev2::IdPayload>(t, path, "vpn_remote_id",
+                                                            config::ParseIdentity, id_form));
+      MIPSEC_ASSIGN_OR_RETURN(s.vpn_psk, HexSecret(L, t, path, "vpn_psk", 16, "128 bits"));
+      MIPSEC_ASSIGN_OR_RETURN(s.vpn_routes, PrefixList(L, t, path, "vpn_routes"));
+      bool covers_ha = std::any_of(s.vpn_routes.begin(), s.vpn_routes.end(),
+                                   [&](const Ipv4Prefix& p) { return p.Contains(s.home_agent); });
+      if (!covers_ha) {
+        // R3: the registration through the tunnel must reach the i-HA.
+        return L.Err(t.get("vpn_routes") ? *t.get("vpn_routes") : static_cast<const toml::node&>(t),
+                     path + ".vpn_routes",
+                     "must route the home agent " + s.home_agent.ToString() +
+                         " into the tunnel (R3)");
+      }
+      MIPSEC_ASSIGN_OR_RETURN(auto mobike, L.OptBool(t, path, "vpn_mobike"));
+      s.vpn_mobike = mobike.value_or(true);
+    } else {
+      for (const char* k : {"vpn_local_id", "vpn_remote_id", "vpn_psk", "vpn_routes", "vpn_mobike"}) {
+        if (t.get(k)) return L.Err(*t.get(k), path + "." + k, "needs vpn_gateway");
+      }
+    }
+    sc.mobile_nodes.push_back(std::move(s));
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 Result<Duration> ParseDurationText(std::string_view text) {
@@ -588,7 +725,7 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
   Loader L(file);
   MIPSEC_ASSIGN_OR_RETURN(const toml::table root, config::ParseTomlDocument(text, file));
   MIPSEC_TRY(L.CheckKeys(root, "", {"scenario", "segment", "node", "nat", "firewall", "dhcp",
-                                    "stream", "home_agent", "foreign_agent", "vpn_gateway",
+                                    "stream", "home_agent", "foreign_agent", "vpn_gateway", "mobile_node",
                                     "event"}));
   Scenario sc;
 
@@ -843,6 +980,7 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
   MIPSEC_TRY(ParseHomeAgents(L, root, sc));
   MIPSEC_TRY(ParseForeignAgents(L, root, sc));
   MIPSEC_TRY(ParseVpnGateways(L, root, sc));
+  MIPSEC_TRY(ParseMobileNodes(L, root, sc));
 
   MIPSEC_ASSIGN_OR_RETURN(auto events, L.Tables(root, "", "event"));
   for (std::size_t i = 0; i < events.size(); ++i) {
