@@ -382,8 +382,9 @@ void MnController::TellVpn(Timestamp now, const char* requirement) {
   if (vpn_ && !vpn_connecting_) {
     c.kind = VpnCommand::Kind::kUpdateAddresses;
     Action(now, 0, requirement,
-           "MOBIKE: UPDATE_SA_ADDRESSES towards " + vpn_->gateway.ToString() + " from " +
-               (c.preferred ? c.preferred->ToString() : std::string("no address")));
+           c.preferred ? "MOBIKE: UPDATE_SA_ADDRESSES towards " + vpn_->gateway.ToString() +
+                             " from " + c.preferred->ToString()
+                       : std::string("MOBIKE: no usable address left; the IKE SA waits for one"));
     Command(std::move(c));
     return;
   }
