@@ -301,7 +301,7 @@ TEST_F(HaTest, Code130WhenOutOfBindings) {
 }
 
 // 131: forged MN-HA authenticator. No binding and no replay state change.
-TEST_F(HaTest, ForgedAuthenticatorGets131AndChangesNothing) {
+TEST_F(HaTest, R19_ForgedAuthenticatorGets131AndChangesNothing) {
   EXPECT_EQ(Code(T(1), MakeReq(T(1))), 0);
   Events();
   MobileNodeSecurity* mn = db_.FindMobileNode(kMn);
@@ -436,7 +436,7 @@ TEST_F(HaTest, FaHaWithoutSaIsDiscarded) {
 // 133: a replayed request (same Identification) and a clock too far off.
 // The reply carries the HA's time in the high 32 bits and the request's low
 // 32 bits; the binding does not move.
-TEST_F(HaTest, ReplayGets133WithResyncIdentification) {
+TEST_F(HaTest, R19_ReplayGets133WithResyncIdentification) {
   Req r = MakeReq(T(1));
   EXPECT_EQ(Code(T(1), r), 0);
   Events();
@@ -656,7 +656,7 @@ TEST_F(HaTest, ForeignAgentBehindNatGetsUdpTunnel) {
 
 // RFC 5265 4.3: untrusted sources dropped silently and logged; every reply
 // to a trusted source carries TNC (accepting or not); never TNC otherwise.
-TEST_F(HaTest, TrustedNetworksDropUntrustedAndTagTrustedReplies) {
+TEST_F(HaTest, R23_TrustedNetworksDropUntrustedAndTagTrustedReplies) {
   HomeAgentOptions o = BaseOptions();
   o.rfc5265_trusted_networks = true;
   o.trusted_subnets = {*Ipv4Prefix::Parse("198.51.100.0/24")};
@@ -688,7 +688,7 @@ TEST_F(HaTest, TrustedNetworksDropUntrustedAndTagTrustedReplies) {
   EXPECT_TRUE(rep->has_tnc);
 }
 
-TEST_F(HaTest, TrustedNetworksNoneByDefaultDropsEverything) {
+TEST_F(HaTest, R23_TrustedNetworksNoneByDefaultDropsEverything) {
   HomeAgentOptions o = BaseOptions();
   o.rfc5265_trusted_networks = true;
   Make(o);

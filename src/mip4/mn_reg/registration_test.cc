@@ -488,7 +488,7 @@ void ExpectSame(const Snapshot& a, const Snapshot& b) {
   EXPECT_EQ(a.next, b.next);
 }
 
-TEST_F(RegistrationTest, ForgedAuthenticatorRejectedWithNoStateChange) {
+TEST_F(RegistrationTest, R19_ForgedAuthenticatorRejectedWithNoStateChange) {
   for (ReplayMethod m : {ReplayMethod::kTimestamp, ReplayMethod::kNonce}) {
     testing::TestHaOptions o;
     o.tnc = true;
@@ -557,7 +557,7 @@ TEST_F(RegistrationTest, WrongIdentificationRejectedWithNoStateChange) {
   ExpectSame(before, Take(*mn_, *sec_));
 }
 
-TEST_F(RegistrationTest, ReplayedReplyRejected) {
+TEST_F(RegistrationTest, R19_ReplayedReplyRejected) {
   testing::TestHaOptions o;
   o.tnc = true;
   Make(ReplayMethod::kTimestamp, DefaultConfig(), o);
@@ -641,7 +641,7 @@ TEST_F(RegistrationTest, TncReportedOnlyForAnAuthenticatedReply) {
   EXPECT_FALSE(r2.binding.tnc);
 }
 
-TEST_F(RegistrationTest, TncOutsideTheAuthenticatorCoverageNeverCounts) {
+TEST_F(RegistrationTest, R11_R24_TncOutsideTheAuthenticatorCoverageNeverCounts) {
   testing::TestHaOptions o;
   o.tnc = true;
   o.tnc_after_auth = true;  // an attacker appends TNC after MN-HA
@@ -675,7 +675,7 @@ TEST_F(RegistrationTest, TncInAForeignAgentDenialNeverCounts) {
   EXPECT_EQ(mn_->counters().tnc_reported, 0u);
 }
 
-TEST_F(RegistrationTest, TncForgedOrForAnOldAttemptNeverCounts) {
+TEST_F(RegistrationTest, R11_R24_TncForgedOrForAnOldAttemptNeverCounts) {
   testing::TestHaOptions o;
   o.tnc = true;
   Make(ReplayMethod::kTimestamp, DefaultConfig(), o);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mip4/ha/home_agent.h"
 #include "sim/pcap_invariants.h"
 #include "sim/scenario/builtin.h"
 #include "sim/scenario/runner.h"
@@ -68,14 +69,60 @@ void ExpectNothingInClear(ScenarioRun& run) {
   }
 }
 
-TEST(MnScenario, R2_R3_R10_Figure1WalkTakesEveryMode) {
+TEST(MnScenario, R1_R2_R3_R10_Figure1WalkTakesEveryModeAndKeepsTheHomeAddress) {
   Walk w = RunFigure1();
   ASSERT_TRUE(w.run);
   std::printf("%s", scenario::FormatReportText(w.report).c_str());
   EXPECT_EQ(Modes(w.report), (std::vector<std::string>{"home", "c", "f", "mc", "mc", "c"}));
   for (const LegReport& l : w.report.legs) {
     EXPECT_TRUE(l.ready_after) << l.name;
+    // R1: reachable at the home address on every leg, both ways (the echo
+    // leaves from the home address too).
+    ASSERT_EQ(l.forward.size(), 1u);
+    EXPECT_GT(l.forward[0].delivered, 850u) << l.name;
+    EXPECT_GT(l.reverse[0].delivered, 800u) << l.name;
+    // What a move costs: the gap, never more than a few tens of packets.
+    EXPECT_LT(l.forward[0].lost, 20u) << l.name;
+    EXPECT_LT(l.reverse[0].lost, 20u) << l.name;
   }
+  // The overhead of each mode, on the wire: none at home or through the FA
+  // (RFC 3024 direct delivery), IP-in-IP in c, IP-in-IP + ESP in mc, and
+  // ESP-in-UDP behind the NAT (RFC 3948).
+  EXPECT_EQ(*w.report.legs[0].overhead_bytes, 0);
+  EXPECT_EQ(*w.report.legs[1].overhead_bytes, 20);
+  EXPECT_EQ(*w.report.legs[2].overhead_bytes, 0);
+  EXPECT_GT(*w.report.legs[3].overhead_bytes, 20 + 20 + 8 + 16);
+  EXPECT_EQ(*w.report.legs[4].overhead_bytes, *w.report.legs[3].overhead_bytes + 8);
+  ExpectNothingInClear(*w.run);
+}
+
+// R9 / R6: outside, everything of the home address goes through the
+// Mobile IP tunnel inside the VPN: the i-HA's binding is the TIA and the
+// gateway carries the stream.
+TEST(MnScenario, R6_R9_OutsideHomeTrafficCrossesTheVpnGateway) {
+  Walk w = RunFigure1("at = \"60s\"\nend = true", "at = \"39s\"\nend = true");
+  ASSERT_TRUE(w.run);
+  ASSERT_EQ(w.report.legs.size(), 4u);
+  EXPECT_EQ(w.report.legs[3].mode, "mc");
+  std::vector<mip4::HaTunnel> b =
+      w.run->home_agent("i-ha")->core().Bindings(kHome);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_TRUE(Ipv4Prefix::Parse("10.10.0.0/24")->Contains(b[0].care_of_address));
+  EXPECT_TRUE(b[0].reverse_tunnel);
+  const IkeAppCounters& gw = w.run->vpn_gateway("mvpn")->counters();
+  EXPECT_GE(gw.esp_in, w.report.legs[3].reverse[0].delivered);
+  EXPECT_GE(gw.esp_out, w.report.legs[3].forward[0].delivered);
+  ExpectNothingInClear(*w.run);
+}
+
+// R25 (RFC 5265 4.2): the gateway's side of the firewall must pass UDP 434
+// to the i-HA. Without it the registration through the tunnel never
+// arrives: outside, the MN carries no user data at all, and nothing leaks.
+TEST(MnScenario, R25_WithoutUdp434FromTheGatewayToTheHaNoMcButNoLeak) {
+  Walk w = RunFigure1("  dport = 434\n  action = \"accept\"", "  dport = 434\n  action = \"drop\"");
+  ASSERT_TRUE(w.run);
+  EXPECT_EQ(Modes(w.report), (std::vector<std::string>{"home", "c", "f", "", "", "c"}));
+  EXPECT_GT(w.report.legs[3].forward[0].lost, 900u);
   ExpectNothingInClear(*w.run);
 }
 
