@@ -1,5 +1,6 @@
 #include "sim/scenario/toml_loader.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "sim/scenario/builtin.h"
@@ -320,6 +321,48 @@ TEST(TomlLoaderTest, BuiltinFigure1Loads) {
   }
   EXPECT_TRUE(trusted);
   EXPECT_FALSE(BuiltinScenario("nope").has_value());
+  // The RFC 5266 mobile node.
+  ASSERT_EQ(sc->mobile_nodes.size(), 1u);
+  const MobileNodeAppSpec& mn = sc->mobile_nodes[0];
+  EXPECT_EQ(mn.node, "mn");
+  EXPECT_EQ(mn.interfaces, std::vector<std::string>{"eth0"});
+  EXPECT_EQ(mn.home_agent.ToString(), "10.1.0.2");
+  EXPECT_EQ(mn.vpn_gateway->ToString(), "192.0.2.2");
+  EXPECT_EQ(mn.probe_retransmissions, 2);
+  EXPECT_FALSE(mn.vpn_tear_down_inside);
+}
+
+// A bad [[mobile_node]] value: file, line, key and reason, nothing built.
+TEST(TomlLoaderTest, MobileNodeErrorsNameFileLineAndKey) {
+  struct Case {
+    const char* from;
+    const char* to;
+    const char* error;  // regex
+  };
+  const Case cases[] = {
+      {"probe_timeout = \"1s\"", "probe_timeout = \"500ms\"",
+       "figure1.toml:[0-9]+: mobile_node\\[0\\]\\.probe_timeout: at least 1s \\(RFC 5944 3\\.6\\.3\\)"},
+      {"vpn_when_inside = \"keep\"", "vpn_when_inside = \"sometimes\"",
+       "figure1.toml:[0-9]+: mobile_node\\[0\\]\\.vpn_when_inside: 'sometimes' is not"},
+      {"vpn_routes = [\"10.0.0.0/8\"]", "vpn_routes = [\"192.168.0.0/16\"]",
+       "figure1.toml:[0-9]+: mobile_node\\[0\\]\\.vpn_routes: must route the home agent "
+       "10\\.1\\.0\\.2 into the tunnel \\(R3\\)"},
+      {"t_monitor = \"60s\"", "t_monitor = \"5s\"",
+       "figure1.toml:[0-9]+: mobile_node\\[0\\]\\.monitor_margin: needs 0 <= monitor_margin < "
+       "t_monitor \\(R22\\)"},
+      {"interfaces = [\"eth0\"]", "interfaces = [\"wlan9\"]",
+       "figure1.toml:[0-9]+: mobile_node\\[0\\]\\.interfaces: node 'mn' has no interface 'wlan9'"},
+  };
+  for (const Case& c : cases) {
+    std::string text(*BuiltinScenario("figure1"));
+    auto at = text.find(c.from);
+    ASSERT_NE(at, std::string::npos) << c.from;
+    text.replace(at, std::string(c.from).size(), c.to);
+    Result<Scenario> sc = ParseScenarioToml(text, "figure1.toml");
+    ASSERT_FALSE(sc.ok()) << c.to;
+    EXPECT_THAT(sc.error().detail(), ::testing::ContainsRegex(c.error));
+    EXPECT_EQ(sc.error().detail().find("0001020304"), std::string::npos);  // no key material
+  }
 }
 
 }  // namespace
