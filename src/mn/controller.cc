@@ -50,6 +50,9 @@ Status ControllerConfig::Validate() const {
   if (vpn_retry <= Duration::Zero()) {
     return Error(Errc::kInvalidArgument, "vpn_retry: must be positive");
   }
+  if (vpn_retry_max < vpn_retry) {
+    return Error(Errc::kInvalidArgument, "vpn_retry_max: must be at least vpn_retry");
+  }
   for (const std::string& d : probe_domains) {
     if (d.empty()) return Error(Errc::kInvalidArgument, "probe_domains: empty domain name");
   }
@@ -335,6 +338,7 @@ void MnController::StartDetection(Timestamp now, Interface& ifc, const char* why
   }
   // R12: the MOBIKE update (or a new VPN, R15 1) leaves in the same step as
   // the probe.
+  vpn_backoff_ = Duration::Zero();
   TellVpn(now, "R12 R14 R15");
   if (ifc.state == IfState::kOutside) GoOutsideIfReady(now, ifc, "R17");
 }
@@ -568,6 +572,7 @@ void MnController::OnVpnUp(Timestamp now, const VpnUp& up) {
   vpn_ = up;
   vpn_connecting_ = false;
   vpn_retry_at_ = Timestamp::Infinite();
+  vpn_backoff_ = Duration::Zero();
   vpn_confirmed_local_ = up.local;
   Action(now, 0, "R3",
          "VPN up: gateway " + up.gateway.ToString() + ", TIA " + up.tia.ToString() + ", from " +
@@ -631,7 +636,14 @@ void MnController::OnVpnDown(Timestamp now, std::string reason) {
       needed = true;
     }
   }
-  if (config_.vpn && needed) vpn_retry_at_ = now + config_.vpn_retry;
+  if (config_.vpn && needed) {
+    // Back off while the gateway stays unreachable (e.g. from inside): a
+    // move resets it (StartDetection connects at once).
+    vpn_backoff_ = vpn_backoff_ == Duration::Zero()
+                       ? config_.vpn_retry
+                       : std::min(vpn_backoff_ + vpn_backoff_, config_.vpn_retry_max);
+    vpn_retry_at_ = now + vpn_backoff_;
+  }
   Pump(now);
 }
 

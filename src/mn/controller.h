@@ -113,8 +113,11 @@ struct ControllerConfig {
   // carries user data.
   bool vpn = true;
   VpnWhenInside vpn_when_inside = VpnWhenInside::kKeep;
-  // Wait before setting up the VPN again after it went down or failed.
+  // Wait before setting up the VPN again after it went down or failed;
+  // doubled after each failure up to vpn_retry_max, back to vpn_retry once
+  // it is up or the MN moves.
   Duration vpn_retry = Duration::Seconds(5);
+  Duration vpn_retry_max = Duration::Seconds(300);
   // R8: MAY switch to an FA care-of address on a trusted network.
   bool use_foreign_agents = true;
   // R22 (RFC 5265 3.2.4): re-register every t_monitor - monitor_margin while
@@ -309,6 +312,7 @@ class MnController {
   // The outer address the gateway last confirmed (setup or UPDATE reply).
   std::optional<Ipv4Address> vpn_confirmed_local_;
   Timestamp vpn_retry_at_ = Timestamp::Infinite();
+  Duration vpn_backoff_ = Duration::Zero();  // the next retry's wait
   // The tunnel registration: for which TIA and gateway (R4), when sent.
   std::optional<Ipv4Address> tunnel_tia_, tunnel_gateway_;
   bool tunnel_registered_ = false;

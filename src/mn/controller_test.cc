@@ -398,7 +398,16 @@ class World {
     Net n = NetOf(ifindex);
     bool reachable = answer_vpn && (n == Net::kOutside || (n != Net::kNone && gw_reachable_inside));
     if (c.kind == VpnCommand::Kind::kConnect) {
-      if (!reachable) return;
+      if (!reachable) {
+        // IKE_SA_INIT retransmissions give up after a while.
+        std::uint64_t gen = ++vpn_gen_;
+        At(now_ + Duration::Seconds(10), [this, gen] {
+          if (gen != vpn_gen_) return;
+          mn_->OnVpnDown(now_, "test: no answer to IKE_SA_INIT");
+          Drain();
+        });
+        return;
+      }
       // IKE_SA_INIT + IKE_AUTH: two round trips.
       std::uint64_t gen = ++vpn_gen_;
       At(now_ + (gw_delay + gw_delay) * 2, [this, local, gen] {
@@ -872,6 +881,29 @@ TEST(MnController, R15_GatewayUnreachableFromInsideStillInside) {
   EXPECT_EQ(w.commands.back().second.kind, VpnCommand::Kind::kConnect);
   w.RunFor(Duration::Millis(200));
   EXPECT_EQ(w.mn().mode(), "mc");
+}
+
+TEST(MnController, R15_UnreachableGatewayIsRetriedWithBackoff) {
+  World w;
+  w.gw_reachable_inside = false;
+  w.Start();
+  w.Attach(kEth0, Net::kInside, kInside1);
+  w.RunFor(Duration::Seconds(1800));
+  std::vector<Timestamp> connects;
+  for (const auto& [at, c] : w.commands) {
+    if (c.kind == VpnCommand::Kind::kConnect) connects.push_back(at);
+  }
+  // 5, 10, 20, ... 300 s between failures (each failure takes 10 s here).
+  ASSERT_GE(connects.size(), 5u);
+  EXPECT_LE(connects.size(), 12u);
+  EXPECT_EQ(connects[1] - connects[0], Duration::Seconds(15));
+  EXPECT_EQ(connects[2] - connects[1], Duration::Seconds(20));
+  EXPECT_EQ(connects.back() - connects[connects.size() - 2], Duration::Seconds(310));
+  EXPECT_EQ(w.mn().state(kEth0), IfState::kInsideC);  // inside all along
+  // A move resets the backoff: the new link tries at once.
+  w.Move(kEth0, Net::kOutside, kOutside1);
+  EXPECT_EQ(w.commands.back().second.kind, VpnCommand::Kind::kConnect);
+  EXPECT_EQ(w.commands.back().first, w.now());
 }
 
 // ---- R16: NAT ----

@@ -206,7 +206,7 @@ void MnApp::OnIkeEvent(const IkeAppEvent& ev) {
       if (vpn_reported_) controller_->OnVpnPathConfirmed(now, ev.local.address);
       break;
     case IkeAppEvent::Kind::kIkeDown:
-      if (!ike_->client_sa()) {
+      if (!ike_->client_sa() && !restarting_vpn_) {
         tia_.reset();
         child_up_ = false;
         controller_->OnVpnDown(now, ev.detail);
@@ -231,7 +231,11 @@ void MnApp::Execute(Timestamp now, const mn::VpnCommand& c) {
   Status s = Ok{};
   switch (c.kind) {
     case mn::VpnCommand::Kind::kConnect:
+      // A set-up from an old address restarts from the new one; its end is
+      // not news for the controller (it asked for it).
+      restarting_vpn_ = true;
       if (ike_->client_sa()) ike_->Disconnect();
+      restarting_vpn_ = false;
       tia_.reset();
       child_up_ = false;
       vpn_reported_ = false;

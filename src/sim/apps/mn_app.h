@@ -126,6 +126,7 @@ class MnApp {
   bool draining_ = false;
   bool wired_ = false;
   bool in_ike_callback_ = false;
+  bool restarting_vpn_ = false;  // our own Disconnect before a Connect
   std::vector<mn::VpnCommand> deferred_;
   std::optional<Ipv4Address> tia_;
   bool child_up_ = false;

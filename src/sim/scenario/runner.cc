@@ -522,7 +522,9 @@ ScenarioReport ScenarioRun::Run() {
       TimelineEntry t;
       t.at = e.at;
       t.node = name;
-      t.where = app->InterfaceName(e.ifindex);
+      t.where = e.kind == mn::ControllerEvent::Kind::kDataPlane && e.ifindex == 0
+                    ? "-"
+                    : app->InterfaceName(e.ifindex);
       switch (e.kind) {
         case mn::ControllerEvent::Kind::kState:
           t.kind = "state";
