@@ -276,6 +276,7 @@ void MnController::OnLinkDown(Timestamp now, int ifindex) {
   SetState(now, *ifc, IfState::kDown, "R21", "link down");
   UpdatePlane(now, "R21", "link down on " + ifc->name);
   if (had_address) TellVpn(now, "R12");
+  MaybeRegisterOutside(now);
   Pump(now);
 }
 
@@ -307,6 +308,7 @@ void MnController::OnAddressLost(Timestamp now, int ifindex) {
   SetState(now, *ifc, IfState::kDetecting, "R21", "address lost");
   UpdatePlane(now, "R21", "address lost on " + ifc->name);
   TellVpn(now, "R12");
+  MaybeRegisterOutside(now);
   Pump(now);
 }
 
@@ -341,6 +343,7 @@ void MnController::StartDetection(Timestamp now, Interface& ifc, const char* why
   vpn_backoff_ = Duration::Zero();
   TellVpn(now, "R12 R14 R15");
   if (ifc.state == IfState::kOutside) GoOutsideIfReady(now, ifc, "R17");
+  MaybeRegisterOutside(now);
 }
 
 void MnController::SendProbe(Timestamp now, Interface& ifc) {
@@ -458,6 +461,12 @@ void MnController::GoOutsideIfReady(Timestamp now, Interface& ifc, const char* w
   }
   if (ifc.state != IfState::kOutside) return;
   if (!vpn_ || !vpn_confirmed_local_ || *vpn_confirmed_local_ != ifc.addr->address) return;
+  if (AnyInside()) {
+    // R20: another interface is inside; its direct binding stays at the
+    // i-HA, and this one carries no user data for now.
+    UpdatePlane(now, "R20", "outside on " + ifc.name + ", another interface is inside");
+    return;
+  }
   if (TunnelBindingCurrent()) {
     Action(now, ifc.ifindex, "R5",
            "only the outer address changed (TIA " + vpn_->tia.ToString() + ", gateway " +
@@ -467,6 +476,26 @@ void MnController::GoOutsideIfReady(Timestamp now, Interface& ifc, const char* w
                           tunnel_tia_ ? "the TIA or the gateway changed" : "outside");
   }
   UpdatePlane(now, "R3 R6", "outside on " + ifc.name);
+}
+
+bool MnController::AnyInside() const {
+  for (const auto& [index, ifc] : interfaces_) {
+    if (ifc->state == IfState::kInsideC || ifc->state == IfState::kInsideF ||
+        ifc->state == IfState::kHome) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void MnController::MaybeRegisterOutside(Timestamp now) {
+  if (AnyInside()) return;
+  for (auto& [index, ifc] : interfaces_) {
+    if (ifc->state == IfState::kOutside) {
+      GoOutsideIfReady(now, *ifc, "R3 R20");
+      return;
+    }
+  }
 }
 
 bool MnController::TunnelBindingCurrent() const {

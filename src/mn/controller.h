@@ -290,6 +290,12 @@ class MnController {
   void OnMonitorTimer(Timestamp now, Interface& ifc);
   void UpdatePlane(Timestamp now, const char* requirement, const std::string& why);
   bool TunnelBindingCurrent() const;
+  // An interface is inside or at home: its direct binding is the one the
+  // i-HA must hold, so no interface registers through the tunnel.
+  bool AnyInside() const;
+  // Once nothing is inside any more, an outside interface whose VPN path
+  // is confirmed registers through the tunnel.
+  void MaybeRegisterOutside(Timestamp now);
   void Pump(Timestamp now);
   void PumpEngine(Timestamp now, Interface* ifc, mip4::MobileNodeRegistration& engine);
   void HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::MnEvent& e);

@@ -833,14 +833,19 @@ TEST(MnController, R20_TrustOnOneInterfaceSaysNothingAboutAnother) {
   w.RunFor(Duration::Seconds(10));
   EXPECT_EQ(w.mn().state(kWlan0), IfState::kOutside);
   EXPECT_EQ(w.mn().state(kEth0), IfState::kInsideC);
-  // User data stays on the trusted interface.
+  // User data stays on the trusted interface, and so does the i-HA's
+  // binding: wlan0 does not register through the tunnel meanwhile.
   EXPECT_EQ(*w.mn().active_interface(), kEth0);
   EXPECT_EQ(w.mn().mode(), "c");
+  EXPECT_EQ(w.mn().counters().tunnel_registrations, 0u);
+  ASSERT_EQ(w.ha().Bindings(kHome).size(), 1u);
+  EXPECT_EQ(w.ha().Bindings(kHome)[0].care_of_address, kInside1);
   // eth0 goes away: only the tunnel over wlan0 may carry user data.
   w.Detach(kEth0);
   w.RunFor(Duration::Millis(200));
   EXPECT_EQ(w.mn().mode(), "mc");
   EXPECT_EQ(*w.mn().active_interface(), kWlan0);
+  EXPECT_EQ(w.ha().Bindings(kHome)[0].care_of_address, kTia);
 }
 
 // ---- R14 / R15: the VPN while inside ----
