@@ -206,7 +206,7 @@ void MnApp::OnIkeEvent(const IkeAppEvent& ev) {
       if (vpn_reported_) controller_->OnVpnPathConfirmed(now, ev.local.address);
       break;
     case IkeAppEvent::Kind::kIkeDown:
-      if (!ike_->client_sa()) {
+      if (!ike_->client_sa() && !replacing_) {
         tia_.reset();
         child_up_ = false;
         controller_->OnVpnDown(now, ev.detail);
@@ -231,7 +231,16 @@ void MnApp::Execute(Timestamp now, const mn::VpnCommand& c) {
   Status s = Ok{};
   switch (c.kind) {
     case mn::VpnCommand::Kind::kConnect:
-      if (ike_->client_sa()) ike_->Disconnect();
+      if (ike_->client_sa()) {
+        // The controller replaces this SA (one still being set up from an
+        // old address: it asks for kConnect only without an established
+        // VPN). Its end is no news: reported, it would clear the
+        // controller's "connecting" and arm the retry that later restarts
+        // the new set-up.
+        replacing_ = true;
+        ike_->Disconnect();
+        replacing_ = false;
+      }
       tia_.reset();
       child_up_ = false;
       vpn_reported_ = false;

@@ -126,6 +126,7 @@ class MnApp {
   bool draining_ = false;
   bool wired_ = false;
   bool in_ike_callback_ = false;
+  bool replacing_ = false;  // Execute(kConnect) is deleting the SA it replaces
   std::vector<mn::VpnCommand> deferred_;
   std::optional<Ipv4Address> tia_;
   bool child_up_ = false;
