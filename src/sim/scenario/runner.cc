@@ -295,6 +295,10 @@ IkeApp* ScenarioRun::vpn_gateway(const std::string& node) {
   auto it = vpn_gateways_.find(node);
   return it == vpn_gateways_.end() ? nullptr : it->second.app.get();
 }
+MnApp* ScenarioRun::mobile_node(const std::string& node) {
+  auto it = mobile_nodes_.find(node);
+  return it == mobile_nodes_.end() ? nullptr : it->second.get();
+}
 
 Status ScenarioRun::BuildMobileNodes() {
   for (const MobileNodeAppSpec& m : scenario_.mobile_nodes) {

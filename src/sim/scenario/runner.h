@@ -117,6 +117,8 @@ class ScenarioRun {
   Mip4HaApp* home_agent(const std::string& node);
   Mip4FaApp* foreign_agent(const std::string& node);
   IkeApp* vpn_gateway(const std::string& node);
+  // The mobile node ([[mobile_node]]) on `node` (null: none there).
+  MnApp* mobile_node(const std::string& node);
 
  private:
   explicit ScenarioRun(const Scenario& scenario) : scenario_(scenario) {}
