@@ -40,6 +40,7 @@ MnApp::MnApp(Node& node, MnAppConfig config)
 
 MnApp::~MnApp() {
   if (self_) *self_ = nullptr;
+  if (filter_) node_.RemoveFilter(filter_.get());
   if (!wired_) return;
   node_.UnbindUdp({Ipv4Address::Any(), controller_->config().mip.source_port});
   node_.UnbindProtocol(kProtoIpip);
