@@ -1,6 +1,13 @@
 // `mipsec demo`: the main job. Runs a scenario (by default the built-in
-// RFC 5266 Figure 1 walk) on the deterministic simulator and prints what
+// RFC 5266 Figure 1 walk; `--scenario operator` the Appendix A operator
+// network; or a TOML file) on the deterministic simulator and prints what
 // each leg of the walk cost.
+//
+// --scenario NAME|FILE: a bare name of a built-in scenario (no '/') always
+// means the built-in, whatever files the current directory holds, so that
+// `mipsec demo --scenario operator` runs the same walk everywhere; to run a
+// file that happens to have a built-in's name, write it as a path
+// (./operator). Anything else must be an existing file.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -54,11 +61,41 @@ constexpr char kFigure1Intro[] =
     "its home address and it echoes. The timeline shows each decision of its RFC 5266\n"
     "controller with the requirement behind it (docs/requirements.md).\n";
 
+constexpr char kOperatorIntro[] =
+    "The mobile node (home address 10.1.0.10) walks the RFC 5266 Appendix A operator\n"
+    "network: home link -> trusted access network (c) -> public WLAN hotspot behind a\n"
+    "NAT (mc) -> hotspot behind a carrier-grade NAT (mc, MOBIKE only) -> trusted access\n"
+    "network with a foreign agent (f) -> home link again, while a CN in the operator's\n"
+    "internal network streams to its home address and it echoes. The timeline shows\n"
+    "each decision of its RFC 5266 controller with the requirement behind it\n"
+    "(docs/requirements.md).\n";
+
+// A built-in scenario's name: no '/' and a known name.
+bool IsBuiltinName(const std::string& s) {
+  return s.find('/') == std::string::npos && sim::scenario::BuiltinScenario(s).has_value();
+}
+
+std::string BuiltinNames() {
+  std::string names;
+  for (std::string_view n : sim::scenario::BuiltinScenarioNames()) {
+    if (!names.empty()) names += ", ";
+    names += n;
+  }
+  return names;
+}
+
+const char* IntroFor(const std::string& builtin) {
+  if (builtin == "figure1") return kFigure1Intro;
+  if (builtin == "operator") return kOperatorIntro;
+  return "";
+}
+
 int Run(const DemoOptions& o) {
-  std::string text, file;
-  if (o.scenario.empty()) {
-    text = std::string(*sim::scenario::BuiltinScenario("figure1"));
-    file = "figure1.toml (built in)";
+  std::string text, file, builtin;
+  if (o.scenario.empty() || IsBuiltinName(o.scenario)) {
+    builtin = o.scenario.empty() ? "figure1" : o.scenario;
+    text = std::string(*sim::scenario::BuiltinScenario(builtin));
+    file = builtin + ".toml (built in)";
   } else {
     Result<std::string> t = ReadFile(o.scenario);
     if (!t.ok()) {
@@ -91,7 +128,7 @@ int Run(const DemoOptions& o) {
   } else {
     std::printf("mipsec demo: %s on the deterministic simulator\n\n%s\n",
                 report.name.empty() ? file.c_str() : report.name.c_str(),
-                o.scenario.empty() ? kFigure1Intro : "");
+                IntroFor(builtin));
     std::fputs(sim::scenario::FormatReportText(report).c_str(), stdout);
     if (o.counters) {
       std::printf("\ncounters (non-zero):\n%s",
@@ -127,11 +164,23 @@ Handler AddDemo(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "demo",
       "Run the RFC 5266 enterprise walk (home -> c -> f -> mc -> mc behind NAT -> c) on the "
-      "deterministic simulator and print what each move cost");
+      "deterministic simulator and print what each move cost; --scenario operator: the "
+      "Appendix A operator network instead");
   cmd->add_option("--scenario", opts->scenario,
-                  "Scenario file (TOML, see docs/scenarios.md); default: the built-in RFC 5266 "
-                  "Figure 1 walk")
-      ->check(CLI::ExistingFile);
+                  "A built-in scenario: figure1 (RFC 5266 Figure 1, the default) or operator "
+                  "(RFC 5266 Appendix A: trusted and untrusted access networks); or a scenario "
+                  "file (TOML, see docs/scenarios.md). A bare built-in name means the built-in; "
+                  "write ./NAME for a file of that name")
+      ->type_name("NAME|FILE")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (IsBuiltinName(value)) return {};
+            struct stat st{};
+            if (stat(value.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return {};
+            return "'" + value + "' is neither a built-in scenario (" + BuiltinNames() +
+                   ") nor an existing file";
+          },
+          "", "built-in scenario or file"));
   cmd->add_option("--seed", opts->seed,
                   "Random seed (loss, jitter, NAT ports); default: the scenario's own");
   cmd->add_option("--pcap", opts->pcap_dir,

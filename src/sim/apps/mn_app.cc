@@ -25,7 +25,7 @@ class MnApp::Interceptor final : public PacketFilter {
   Verdict Filter(Hook hook, Interface*, Interface* out, Bytes& packet) override {
     if (hook != Hook::kOutput) return Verdict::kAccept;
     app_.Measure(out, packet);
-    return app_.Outgoing(packet) ? Verdict::kDrop : Verdict::kAccept;
+    return app_.Outgoing(out, packet) ? Verdict::kDrop : Verdict::kAccept;
   }
 
  private:
@@ -276,7 +276,7 @@ void MnApp::Measure(Interface* out, const Bytes& packet) {
   measuring_.reset();
 }
 
-bool MnApp::Outgoing(Bytes& packet) {
+bool MnApp::Outgoing(Interface* out, Bytes& packet) {
   if (draining_ || !controller_) return false;  // the controller's own output
   Result<ip::Ipv4Packet> pkt = ip::ParseIpv4(packet, {.verify_checksum = false});
   if (!pkt.ok() || pkt->header.src != home_) return false;
@@ -289,6 +289,23 @@ bool MnApp::Outgoing(Bytes& packet) {
     ++counters_.user_passed;
     measuring_.reset();
     if (overhead_.size() < 100'000) overhead_.push_back({now, 0});  // sent as it is
+    if (home_ifindex_ && out && out->ifindex() != *home_ifindex_) {
+      // At home with the IKE SA kept idle (vpn_when_inside = keep) the
+      // VPN's routes still lead the intranet into tun0, and the datagram
+      // would be lost there. At home the MN is an ordinary host on the home
+      // link (RFC 5944 4.2.1) and uses no VPN (RFC 5266 1): send it out of
+      // the home interface, by its routes through that interface.
+      mip4::IpTransmit t;
+      t.ifindex = *home_ifindex_;
+      t.packet = packet;
+      draining_ = true;  // our own copy: let it through
+      if (Status st = SendMip4Transmit(node_, std::move(t)); !st.ok()) {
+        ++counters_.send_errors;
+        MIPSEC_LOG(node_.log(), kDebug) << "mn: home link send failed: " << st.error().ToString();
+      }
+      draining_ = false;
+      return true;
+    }
     return false;
   }
   measuring_.reset();

@@ -108,7 +108,7 @@ class MnApp {
   void OnUdp(Timestamp now, const UdpDelivery& d);
   void OnRaw(Timestamp now, const RawDelivery& d);
   void OnIkeEvent(const IkeAppEvent& ev);
-  bool Outgoing(Bytes& packet);
+  bool Outgoing(Interface* out, Bytes& packet);
   void Measure(Interface* out, const Bytes& packet);
   void Drain(Timestamp now);
   void Execute(Timestamp now, const mn::VpnCommand& c);

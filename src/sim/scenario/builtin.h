@@ -9,7 +9,8 @@
 
 namespace mipsec::sim::scenario {
 
-// The TOML text of a built-in scenario ("figure1"), or nullopt.
+// The TOML text of a built-in scenario ("figure1": RFC 5266 Figure 1;
+// "operator": RFC 5266 Appendix A), or nullopt.
 std::optional<std::string_view> BuiltinScenario(std::string_view name);
 std::vector<std::string_view> BuiltinScenarioNames();
 
