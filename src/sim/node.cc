@@ -203,6 +203,10 @@ void Node::Notify(const LinkEvent& ev) {
 
 void Node::AddFilter(PacketFilter* filter) { filters_.push_back(filter); }
 
+void Node::RemoveFilter(PacketFilter* filter) {
+  filters_.erase(std::remove(filters_.begin(), filters_.end(), filter), filters_.end());
+}
+
 bool Node::RunFilters(Hook hook, Interface* in, Interface* out, Bytes& packet) {
   for (PacketFilter* f : filters_) {
     if (f->Filter(hook, in, out, packet) == Verdict::kDrop) {

@@ -242,6 +242,8 @@ class Node final : public EventHandler {
   bool running() const { return running_; }
 
   void AddFilter(PacketFilter* filter);  // not owned; run in order added
+  // Removes `filter` (an app that goes away before the node); no-op if absent.
+  void RemoveFilter(PacketFilter* filter);
 
   const NodeCounters& counters() const { return counters_; }
 
