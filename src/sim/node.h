@@ -242,8 +242,8 @@ class Node final : public EventHandler {
   bool running() const { return running_; }
 
   void AddFilter(PacketFilter* filter);  // not owned; run in order added
-  // Forgets `filter` (an app that goes away before the node). Not from
-  // inside a filter.
+  // Forgets `filter` (an app that goes away before the node); no-op if
+  // absent. Not from inside a filter.
   void RemoveFilter(PacketFilter* filter);
 
   const NodeCounters& counters() const { return counters_; }

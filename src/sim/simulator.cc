@@ -51,8 +51,15 @@ bool Simulator::Step() {
   queue_.pop_back();
   now_ = ev.at;
   ++processed_;
-  ev.handler->OnEvent(ev.token, std::move(ev.packet));
+  if (ev.handler) ev.handler->OnEvent(ev.token, std::move(ev.packet));  // null: forgotten
   return true;
+}
+
+void Simulator::Forget(EventHandler* handler) {
+  // The heap orders by (at, seq) only: clearing the handler keeps it valid.
+  for (Event& e : queue_) {
+    if (e.handler == handler) e.handler = nullptr;
+  }
 }
 
 void Simulator::RunUntil(Timestamp until) {

@@ -58,6 +58,9 @@ class Simulator {
   void Schedule(Timestamp at, EventHandler* handler, std::uint64_t token, PacketPtr packet = nullptr);
   // For rare events (timeline steps, test probes): runs `fn` at `at`.
   void ScheduleFn(Timestamp at, std::function<void()> fn);
+  // Drops every queued event of `handler` (it is going away mid-run: the
+  // SimTimer of an app that is restarted). O(queued events).
+  void Forget(EventHandler* handler);
 
   // Runs the next event. Returns false when the queue is empty.
   bool Step();

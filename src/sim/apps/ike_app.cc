@@ -82,7 +82,8 @@ class IkeApp::Tunnel final : public PacketFilter {
 IkeApp::IkeApp(Node& node, IkeAppConfig config)
     : node_(node),
       config_(std::move(config)),
-      rng_(node.sim().DeriveSeed("ike/" + node.name())),
+      rng_(node.sim().DeriveSeed(config_.random_label.empty() ? "ike/" + node.name()
+                                                              : config_.random_label)),
       log_(node.log().Child(config_.log_name)),
       timer_(node.sim(), [this](Timestamp now) {
         manager_->OnTimeout(now);
@@ -91,6 +92,14 @@ IkeApp::IkeApp(Node& node, IkeAppConfig config)
 
 IkeApp::~IkeApp() {
   if (self_) *self_ = nullptr;
+  if (tunnel_) node_.RemoveFilter(tunnel_.get());
+  // Events queued for the timer die with the app (a restart mid-run).
+  node_.sim().Forget(&timer_);
+  // What was routed into tun0 goes with the app (a restarted app routes
+  // again); the interface stays, for the next app on the node to reuse.
+  if (tun_ifindex_ > 0) {
+    node_.routes().RemoveIf([this](const Route& r) { return r.ifindex == tun_ifindex_; });
+  }
   if (!wired_) return;
   node_.UnbindUdp({Ipv4Address::Any(), ikev2::kIkePort});
   node_.UnbindUdp({Ipv4Address::Any(), config_.peer.natt_port});
@@ -132,7 +141,10 @@ Result<std::unique_ptr<IkeApp>> IkeApp::Create(Node& node, IkeAppConfig config) 
   app->wired_ = true;
   node.BindProtocol(kProtoEsp,
                     [raw](Timestamp now, const RawDelivery& d) { raw->OnRawEsp(now, d); });
-  Interface& tun = node.AddInterface("tun0");
+  // A node keeps its tun0 when an app goes (a restarted gateway): reuse it.
+  Interface* existing = node.FindInterface("tun0");
+  if (existing && existing->segment() == nullptr) node.FlushAddresses(existing->ifindex());
+  Interface& tun = existing && existing->segment() == nullptr ? *existing : node.AddInterface("tun0");
   app->tun_ifindex_ = tun.ifindex();
   // A client's prefixes are routed into the tunnel once it has its TIA; a
   // gateway's pool at once.

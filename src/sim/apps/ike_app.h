@@ -95,6 +95,10 @@ struct IkeAppConfig {
   bool follow_links = true;
   // The component tag of the app's and the IKE SAs' log lines.
   std::string log_name = "ike";
+  // Names the app's random stream (Simulator::DeriveSeed); empty: "ike/"
+  // plus the node's name. A restarted gateway needs its own (new SPIs and
+  // nonces, as a rebooted box would draw).
+  std::string random_label;
   LogLevel ike_log_level = LogLevel::kInfo;
 };
 

@@ -38,6 +38,9 @@ Mip4FaApp::Mip4FaApp(Node& node)
       }) {}
 
 Mip4FaApp::~Mip4FaApp() {
+  if (filter_) node_.RemoveFilter(filter_.get());
+  // Events queued for the timer die with the app (a restart mid-run).
+  node_.sim().Forget(&timer_);
   if (!wired_) return;  // Create failed before taking the node's port 434
   node_.UnbindUdp({Ipv4Address::Any(), mip4::kMipPort});
   node_.UnbindProtocol(kProtoIpip);

@@ -54,6 +54,9 @@ Mip4HaApp::Mip4HaApp(Node& node, const Mip4HaAppConfig& config)
              }) {}
 
 Mip4HaApp::~Mip4HaApp() {
+  if (interceptor_) node_.RemoveFilter(interceptor_.get());
+  // Events queued for the timer die with the app (a restart mid-run).
+  node_.sim().Forget(&timer_);
   if (!wired_) return;  // Create failed before taking the node's port 434
   node_.UnbindUdp({Ipv4Address::Any(), mip4::kMipPort});
   node_.UnbindProtocol(kProtoIpip);

@@ -190,7 +190,14 @@ Status ScenarioRun::Construct(std::uint64_t seed) {
 }
 
 Status ScenarioRun::BuildAgents() {
-  for (const HomeAgentSpec& h : scenario_.home_agents) {
+  for (const HomeAgentSpec& h : scenario_.home_agents) MIPSEC_TRY(BuildHomeAgent(h));
+  for (const ForeignAgentSpec& f : scenario_.foreign_agents) MIPSEC_TRY(BuildForeignAgent(f));
+  for (const VpnGatewaySpec& g : scenario_.vpn_gateways) MIPSEC_TRY(BuildVpnGateway(g));
+  return Ok{};
+}
+
+Status ScenarioRun::BuildHomeAgent(const HomeAgentSpec& h) {
+  {
     Node* node = net_->FindNode(h.node);
     HomeAgentRun run;
     run.sas = std::make_unique<mip4::SaDatabase>();
@@ -224,7 +231,11 @@ Status ScenarioRun::BuildAgents() {
     run.app = std::move(*app);
     home_agents_[h.node] = std::move(run);
   }
-  for (const ForeignAgentSpec& f : scenario_.foreign_agents) {
+  return Ok{};
+}
+
+Status ScenarioRun::BuildForeignAgent(const ForeignAgentSpec& f) {
+  {
     Node* node = net_->FindNode(f.node);
     ForeignAgentRun run;
     run.sas = std::make_unique<mip4::SaDatabase>();
@@ -238,12 +249,17 @@ Status ScenarioRun::BuildAgents() {
     o.advertisement.max_interval = f.advertisement_interval;
     o.max_registration_lifetime = Seconds16(f.max_lifetime);
     o.reverse_tunnelling = f.reverse_tunnel;
+    o.behind_nat = f.behind_nat;
     Result<std::unique_ptr<Mip4FaApp>> app = Mip4FaApp::Create(*node, std::move(o), *run.sas);
     if (!app.ok()) return At(f.where, app.error());
     run.app = std::move(*app);
     foreign_agents_[f.node] = std::move(run);
   }
-  for (const VpnGatewaySpec& g : scenario_.vpn_gateways) {
+  return Ok{};
+}
+
+Status ScenarioRun::BuildVpnGateway(const VpnGatewaySpec& g) {
+  {
     Node* node = net_->FindNode(g.node);
     VpnGatewayRun run;
     Result<ikev2::TiaPool> pool = g.tia_prefix ? ikev2::TiaPool::FromPrefix(*g.tia_prefix)
@@ -275,6 +291,7 @@ Status ScenarioRun::BuildAgents() {
     c.ike_ifindexes = {node->FindInterface(g.interface)->ifindex()};
     c.tunnel_prefixes = RangeToPrefixes(g.tia_first, g.tia_last);
     c.log_name = "ike-gw";
+    if (restarts_ > 0) c.random_label = "ike/" + g.node + "/restart" + std::to_string(restarts_);
     Result<std::unique_ptr<IkeApp>> app = IkeApp::Create(*node, std::move(c));
     if (!app.ok()) return At(g.where, app.error());
     run.app = std::move(*app);
@@ -298,6 +315,36 @@ IkeApp* ScenarioRun::vpn_gateway(const std::string& node) {
 MnApp* ScenarioRun::mobile_node(const std::string& node) {
   auto it = mobile_nodes_.find(node);
   return it == mobile_nodes_.end() ? nullptr : it->second.get();
+}
+
+void ScenarioRun::RestartAgents(const EventSpec& e) {
+  ++restarts_;
+  // Each app goes before its SA database or pool (the run structs' order).
+  for (const HomeAgentSpec& h : scenario_.home_agents) {
+    if (h.node != e.node) continue;
+    home_agents_.erase(h.node);
+    Status s = BuildHomeAgent(h);
+    MIPSEC_BUG_IF(!s.ok(), "a home agent that was built once failed to restart");
+  }
+  for (const ForeignAgentSpec& f : scenario_.foreign_agents) {
+    if (f.node != e.node) continue;
+    foreign_agents_.erase(f.node);
+    Status s = BuildForeignAgent(f);
+    MIPSEC_BUG_IF(!s.ok(), "a foreign agent that was built once failed to restart");
+  }
+  for (VpnGatewaySpec& g : scenario_.vpn_gateways) {
+    if (g.node != e.node) continue;
+    vpn_gateways_.erase(g.node);
+    if (e.tia_first) {
+      // The restarted gateway hands out TIAs from another pool (kept for
+      // later restarts).
+      g.tia_first = *e.tia_first;
+      g.tia_last = *e.tia_last;
+      g.tia_prefix = e.tia_prefix;
+    }
+    Status s = BuildVpnGateway(g);
+    MIPSEC_BUG_IF(!s.ok(), "a VPN gateway that was built once failed to restart");
+  }
 }
 
 Status ScenarioRun::BuildMobileNodes() {
@@ -342,6 +389,9 @@ Status ScenarioRun::BuildMobileNodes() {
       }
       p.request_virtual_ip = true;
       p.mobike.enabled = m.vpn_mobike;
+      if (m.vpn_dpd_interval) p.dpd_interval = *m.vpn_dpd_interval;
+      if (m.vpn_retransmit_timeout) p.retransmit.initial_timeout = *m.vpn_retransmit_timeout;
+      if (m.vpn_retransmits) p.retransmit.max_retransmits = *m.vpn_retransmits;
       c.gateway = *m.vpn_gateway;
       c.tunnel_prefixes = m.vpn_routes;
     }
@@ -402,6 +452,14 @@ void ScenarioRun::Apply(const EventSpec& e) {
       auto nat = nats_.find(e.node);
       if (nat != nats_.end()) nat->second->Reset();
       net_->FindNode(e.node)->SetRunning(true);
+      break;
+    }
+    case EventSpec::Kind::kRestart: {
+      MIPSEC_LOG(log, kNotice) << "restart " << e.node << ": its agents start again, empty";
+      auto nat = nats_.find(e.node);
+      if (nat != nats_.end()) nat->second->Reset();
+      net_->FindNode(e.node)->SetRunning(true);
+      RestartAgents(e);
       break;
     }
     case EventSpec::Kind::kEnd:

@@ -5,7 +5,9 @@
 //
 // Protocol agents ([[home_agent]], [[foreign_agent]], [[vpn_gateway]]) run
 // the unchanged cores through the simulator's apps (Mip4HaApp, Mip4FaApp,
-// IkeApp as gateway) on their nodes, for the whole run; their events go to
+// IkeApp as gateway) on their nodes, for the whole run unless a `restart`
+// event rebuilds a node's agents from their specs with empty state (a
+// reboot: no bindings, no IKE SAs, a fresh TIA pool); their events go to
 // the event log ("mip4-ha ...", "mip4-fa ...", "ike-gw ...").
 //
 // Deterministic: the same scenario and seed give the same report, event log
@@ -126,6 +128,11 @@ class ScenarioRun {
   void Apply(const EventSpec& e);
   void CloseLeg(Timestamp now);
   Status BuildAgents();
+  Status BuildHomeAgent(const HomeAgentSpec& h);
+  Status BuildForeignAgent(const ForeignAgentSpec& f);
+  Status BuildVpnGateway(const VpnGatewaySpec& g);
+  // kRestart: every agent on `node` is rebuilt from its spec, empty.
+  void RestartAgents(const EventSpec& e);
   Status BuildMobileNodes();
 
   Scenario scenario_;
@@ -162,6 +169,7 @@ class ScenarioRun {
   std::map<std::string, std::unique_ptr<MnApp>> mobile_nodes_;  // by node
   std::vector<LegReport> legs_;
   Timestamp end_;
+  int restarts_ = 0;  // agents restarted so far (each gets fresh randomness)
 };
 
 // A fixed-width table for humans, and JSON for scripts (which always has

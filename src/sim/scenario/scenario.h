@@ -154,6 +154,7 @@ struct ForeignAgentSpec {
   Duration advertisement_interval = Duration::Seconds(1);
   Duration max_lifetime = Duration::Seconds(1800);           // whole seconds
   bool reverse_tunnel = true;            // RFC 3024: the T flag
+  bool behind_nat = false;               // RFC 3519 3.4: 'U' advertised, UDP tunnelling requested
   Where where;
 };
 
@@ -202,6 +203,12 @@ struct MobileNodeAppSpec {
   SecretBytes vpn_psk;
   std::vector<Ipv4Prefix> vpn_routes;          // routed into the tunnel (the i-HA's too)
   bool vpn_mobike = true;
+  // The IKE SA's liveness (RFC 7296 2.1, 2.4): DPD after this long without
+  // an authenticated message from the gateway, and the retransmissions
+  // after which the gateway is declared dead. None: the IKE defaults.
+  std::optional<Duration> vpn_dpd_interval;
+  std::optional<Duration> vpn_retransmit_timeout;
+  std::optional<std::uint32_t> vpn_retransmits;
   Where where;
 };
 
@@ -212,6 +219,7 @@ struct EventSpec {
     kLink,     // a segment's parameters or up/down change
     kStop,     // a node stops
     kStart,    // a node starts again
+    kRestart,  // a node's protocol agents restart with empty state (and it runs)
     kEnd,      // the run ends
   };
   Duration at;
@@ -220,6 +228,10 @@ struct EventSpec {
   std::optional<bool> up;                // kLink
   std::optional<LinkParams> params;      // kLink: full new parameters
   std::string leg;                       // a move starts a new leg of the report
+  // kRestart of a [[vpn_gateway]] node: the restarted gateway's TIA pool
+  // (none: the configured one).
+  std::optional<Ipv4Address> tia_first, tia_last;
+  std::optional<Ipv4Prefix> tia_prefix;
   Where where;
 };
 

@@ -439,7 +439,7 @@ Status ParseForeignAgents(const Loader& L, const toml::table& root, Scenario& sc
     std::string path = Indexed("foreign_agent", i);
     MIPSEC_TRY(L.CheckKeys(t, path, {"node", "interface", "care_of_addresses",
                                      "advertisement_interval", "max_lifetime",
-                                     "reverse_tunnel"}));
+                                     "reverse_tunnel", "behind_nat"}));
     ForeignAgentSpec s;
     s.where = L.At(t);
     MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
@@ -481,8 +481,41 @@ Status ParseForeignAgents(const Loader& L, const toml::table& root, Scenario& sc
     if (life) s.max_lifetime = *life;
     MIPSEC_ASSIGN_OR_RETURN(auto rt, L.OptBool(t, path, "reverse_tunnel"));
     s.reverse_tunnel = rt.value_or(true);
+    MIPSEC_ASSIGN_OR_RETURN(auto nat, L.OptBool(t, path, "behind_nat"));
+    s.behind_nat = nat.value_or(false);
     sc.foreign_agents.push_back(std::move(s));
   }
+  return Ok{};
+}
+
+// `tia_pool` of table `t`: a prefix (its host addresses) or "first-last".
+Status TiaPoolOf(const Loader& L, const toml::table& t, const std::string& path,
+                 Ipv4Address& first_out, Ipv4Address& last_out,
+                 std::optional<Ipv4Prefix>& prefix_out) {
+  MIPSEC_ASSIGN_OR_RETURN(std::string pool, L.String(t, path, "tia_pool"));
+  const toml::node& pn = *t.get("tia_pool");
+  if (Result<Ipv4Prefix> p = Ipv4Prefix::Parse(pool); p.ok()) {
+    // Network and broadcast addresses are never handed out.
+    if (p->length() > 30) return L.Err(pn, path + ".tia_pool", "'" + pool + "': at most /30");
+    prefix_out = *p;
+    first_out = Ipv4Address::FromHostOrder(p->address().ToHostOrder() + 1);
+    last_out = Ipv4Address::FromHostOrder(p->Broadcast().ToHostOrder() - 1);
+    return Ok{};
+  }
+  auto dash = pool.find('-');
+  Result<Ipv4Address> first =
+      dash == std::string::npos ? Result<Ipv4Address>(Error(Errc::kMalformed, ""))
+                                : Ipv4Address::Parse(pool.substr(0, dash));
+  Result<Ipv4Address> last =
+      dash == std::string::npos ? Result<Ipv4Address>(Error(Errc::kMalformed, ""))
+                                : Ipv4Address::Parse(pool.substr(dash + 1));
+  if (!first.ok() || !last.ok() || *last < *first) {
+    return L.Err(pn, path + ".tia_pool",
+                 "'" + pool + "' is not a prefix (a.b.c.0/n) or a range first-last");
+  }
+  prefix_out.reset();
+  first_out = *first;
+  last_out = *last;
   return Ok{};
 }
 
@@ -514,29 +547,7 @@ Status ParseVpnGateways(const Loader& L, const toml::table& root, Scenario& sc) 
     MIPSEC_ASSIGN_OR_RETURN(s.remote_id, L.OptParsed<ikev2::IdPayload>(
                                              t, path, "remote_id", config::ParseIdentity, id_form));
     MIPSEC_ASSIGN_OR_RETURN(s.psk, HexSecret(L, t, path, "psk", 16, "128 bits"));
-    MIPSEC_ASSIGN_OR_RETURN(std::string pool, L.String(t, path, "tia_pool"));
-    const toml::node& pn = *t.get("tia_pool");
-    if (Result<Ipv4Prefix> p = Ipv4Prefix::Parse(pool); p.ok()) {
-      // Network and broadcast addresses are never handed out.
-      if (p->length() > 30) return L.Err(pn, path + ".tia_pool", "'" + pool + "': at most /30");
-      s.tia_prefix = *p;
-      s.tia_first = Ipv4Address::FromHostOrder(p->address().ToHostOrder() + 1);
-      s.tia_last = Ipv4Address::FromHostOrder(p->Broadcast().ToHostOrder() - 1);
-    } else {
-      auto dash = pool.find('-');
-      Result<Ipv4Address> first =
-          dash == std::string::npos ? Result<Ipv4Address>(Error(Errc::kMalformed, ""))
-                                    : Ipv4Address::Parse(pool.substr(0, dash));
-      Result<Ipv4Address> last =
-          dash == std::string::npos ? Result<Ipv4Address>(Error(Errc::kMalformed, ""))
-                                    : Ipv4Address::Parse(pool.substr(dash + 1));
-      if (!first.ok() || !last.ok() || *last < *first) {
-        return L.Err(pn, path + ".tia_pool",
-                     "'" + pool + "' is not a prefix (a.b.c.0/n) or a range first-last");
-      }
-      s.tia_first = *first;
-      s.tia_last = *last;
-    }
+    MIPSEC_TRY(TiaPoolOf(L, t, path, s.tia_first, s.tia_last, s.tia_prefix));
     MIPSEC_ASSIGN_OR_RETURN(s.intranet, PrefixList(L, t, path, "intranet"));
     if (s.intranet.empty()) {
       return L.Err(t.get("intranet") ? *t.get("intranet") : static_cast<const toml::node&>(t),
@@ -564,7 +575,7 @@ Status ParseMobileNodes(const Loader& L, const toml::table& root, Scenario& sc) 
          "spi", "key", "replay", "lifetime", "probe_retransmissions", "probe_timeout",
          "t_monitor", "monitor_margin", "vpn_when_inside", "foreign_agents", "probe_domains",
          "udp_tunnel", "vpn_gateway", "vpn_local_id", "vpn_remote_id", "vpn_psk", "vpn_routes",
-         "vpn_mobike"}));
+         "vpn_mobike", "vpn_dpd_interval", "vpn_retransmit_timeout", "vpn_retransmits"}));
     MobileNodeAppSpec s;
     s.where = L.At(t);
     MIPSEC_ASSIGN_OR_RETURN(s.node, L.String(t, path, "node"));
@@ -680,8 +691,21 @@ Status ParseMobileNodes(const Loader& L, const toml::table& root, Scenario& sc) 
       }
       MIPSEC_ASSIGN_OR_RETURN(auto mobike, L.OptBool(t, path, "vpn_mobike"));
       s.vpn_mobike = mobike.value_or(true);
+      MIPSEC_ASSIGN_OR_RETURN(s.vpn_dpd_interval, L.OptDuration(t, path, "vpn_dpd_interval"));
+      if (s.vpn_dpd_interval && *s.vpn_dpd_interval <= Duration::Zero()) {
+        return L.Err(*t.get("vpn_dpd_interval"), path + ".vpn_dpd_interval", "must be positive");
+      }
+      MIPSEC_ASSIGN_OR_RETURN(s.vpn_retransmit_timeout,
+                              L.OptDuration(t, path, "vpn_retransmit_timeout"));
+      if (s.vpn_retransmit_timeout && *s.vpn_retransmit_timeout < Duration::Millis(100)) {
+        return L.Err(*t.get("vpn_retransmit_timeout"), path + ".vpn_retransmit_timeout",
+                     "at least 100ms");
+      }
+      MIPSEC_ASSIGN_OR_RETURN(auto rtx_ike, L.OptInt(t, path, "vpn_retransmits", 0, 20));
+      if (rtx_ike) s.vpn_retransmits = static_cast<std::uint32_t>(*rtx_ike);
     } else {
-      for (const char* k : {"vpn_local_id", "vpn_remote_id", "vpn_psk", "vpn_routes", "vpn_mobike"}) {
+      for (const char* k : {"vpn_local_id", "vpn_remote_id", "vpn_psk", "vpn_routes", "vpn_mobike",
+                            "vpn_dpd_interval", "vpn_retransmit_timeout", "vpn_retransmits"}) {
         if (t.get(k)) return L.Err(*t.get(k), path + "." + k, "needs vpn_gateway");
       }
     }
@@ -986,7 +1010,8 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
   for (std::size_t i = 0; i < events.size(); ++i) {
     const toml::table& t = *events[i];
     std::string path = Indexed("event", i);
-    MIPSEC_TRY(L.CheckKeys(t, path, {"at", "move", "detach", "link", "stop", "start", "end", "leg"}));
+    MIPSEC_TRY(L.CheckKeys(t, path, {"at", "move", "detach", "link", "stop", "start", "restart",
+                                     "end", "leg"}));
     EventSpec e;
     e.where = L.At(t);
     MIPSEC_ASSIGN_OR_RETURN(auto at, L.OptDuration(t, path, "at"));
@@ -995,9 +1020,11 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
     MIPSEC_ASSIGN_OR_RETURN(auto leg, L.OptString(t, path, "leg"));
     e.leg = leg.value_or("");
     int kinds = 0;
-    for (const char* k : {"move", "detach", "link", "stop", "start", "end"}) kinds += t.contains(k);
+    for (const char* k : {"move", "detach", "link", "stop", "start", "restart", "end"}) {
+      kinds += t.contains(k);
+    }
     if (kinds != 1) {
-      return L.Err(t, path, "needs exactly one of move, detach, link, stop, start, end");
+      return L.Err(t, path, "needs exactly one of move, detach, link, stop, start, restart, end");
     }
     if (const toml::node* n = t.get("move")) {
       const toml::table* mt = n->as_table();
@@ -1053,6 +1080,42 @@ Result<Scenario> ParseScenarioToml(std::string_view text, std::string_view file)
       if (!stn->is_string()) return L.Err(*stn, path + ".start", "must be a node name");
       e.node = stn->as_string()->get();
       if (!FindNode(sc, e.node)) return L.Err(*stn, path + ".start", "no node named '" + e.node + "'");
+    } else if (const toml::node* rn = t.get("restart")) {
+      e.kind = EventSpec::Kind::kRestart;
+      std::string rp = path + ".restart";
+      const toml::table* rt = rn->as_table();
+      if (rn->is_string()) {
+        e.node = rn->as_string()->get();
+      } else if (rt) {
+        MIPSEC_TRY(L.CheckKeys(*rt, rp, {"node", "tia_pool"}));
+        MIPSEC_ASSIGN_OR_RETURN(e.node, L.String(*rt, rp, "node"));
+      } else {
+        return L.Err(*rn, rp, "must be a node name or a table { node, tia_pool }");
+      }
+      if (!FindNode(sc, e.node)) return L.Err(*rn, rp, "no node named '" + e.node + "'");
+      bool agent =
+          std::any_of(sc.home_agents.begin(), sc.home_agents.end(),
+                      [&](const HomeAgentSpec& x) { return x.node == e.node; }) ||
+          std::any_of(sc.foreign_agents.begin(), sc.foreign_agents.end(),
+                      [&](const ForeignAgentSpec& x) { return x.node == e.node; }) ||
+          std::any_of(sc.vpn_gateways.begin(), sc.vpn_gateways.end(),
+                      [&](const VpnGatewaySpec& x) { return x.node == e.node; });
+      if (!agent) {
+        return L.Err(*rn, rp, "node '" + e.node + "' runs no home_agent, foreign_agent or vpn_gateway");
+      }
+      if (rt && rt->contains("tia_pool")) {
+        if (std::none_of(sc.vpn_gateways.begin(), sc.vpn_gateways.end(),
+                         [&](const VpnGatewaySpec& x) { return x.node == e.node; })) {
+          return L.Err(*rt->get("tia_pool"), rp + ".tia_pool",
+                       "node '" + e.node + "' runs no vpn_gateway");
+        }
+        Ipv4Address first, last;
+        std::optional<Ipv4Prefix> prefix;
+        MIPSEC_TRY(TiaPoolOf(L, *rt, rp, first, last, prefix));
+        e.tia_first = first;
+        e.tia_last = last;
+        e.tia_prefix = prefix;
+      }
     } else {
       const toml::node* en = t.get("end");
       if (!en->is_boolean() || !en->as_boolean()->get()) return L.Err(*en, path + ".end", "must be true");

@@ -104,8 +104,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"name = \"r\"", "name = \"a\"", "bad.toml:26: node[1].name: node 'a' is already defined at line 15"},
         BadCase{"kind = \"router\"", "kind = \"switch\"", "bad.toml:27: node[1].kind: must be \"host\" or \"router\""},
         BadCase{"segment = \"lan2\" }", "segment = \"nowhere\" }", "bad.toml:35: event[0].move.segment: no segment named 'nowhere'"},
-        BadCase{"at = \"1s\"", "when = \"1s\"", "bad.toml:34: event[0].when: unknown key (expected one of: at, move, detach, link, stop, start, end, leg)"},
-        BadCase{"[[event]]\nat = \"500ms\"", "[[event]]\nat = \"500ms\"\nstop = \"a\"", "bad.toml:36: event[1]: needs exactly one of move, detach, link, stop, start, end"},
+        BadCase{"at = \"1s\"", "when = \"1s\"", "bad.toml:34: event[0].when: unknown key (expected one of: at, move, detach, link, stop, start, restart, end, leg)"},
+        BadCase{"[[event]]\nat = \"500ms\"", "[[event]]\nat = \"500ms\"\nstop = \"a\"", "bad.toml:36: event[1]: needs exactly one of move, detach, link, stop, start, restart, end"},
         BadCase{"name = \"small\"", "name = \"small", "bad.toml:3: TOML syntax: Error while parsing string: unescaped control characters other than TAB (U+0009) are explicitly prohibited"}));
 
 TEST(TomlLoaderTest, DurationsAndBandwidths) {
@@ -362,6 +362,58 @@ TEST(TomlLoaderTest, MobileNodeErrorsNameFileLineAndKey) {
     ASSERT_FALSE(sc.ok()) << c.to;
     EXPECT_THAT(sc.error().detail(), ::testing::ContainsRegex(c.error));
     EXPECT_EQ(sc.error().detail().find("0001020304"), std::string::npos);  // no key material
+  }
+}
+
+// `restart` events (a reboot of a node's agents) and the mobile node's IKE
+// liveness keys, on top of Figure 1.
+TEST(TomlLoaderTest, RestartEventsAndVpnLiveness) {
+  std::string text(*BuiltinScenario("figure1"));
+  const std::string routes = "vpn_routes = [\"10.0.0.0/8\"]";
+  text.replace(text.find(routes), routes.size(),
+               "vpn_routes = [\"10.0.0.0/8\"]\nvpn_dpd_interval = \"2s\"\n"
+               "vpn_retransmit_timeout = \"500ms\"\nvpn_retransmits = 2");
+  std::string events = text +
+                       "\n[[event]]\nat = \"12s\"\nrestart = \"i-ha\"\n"
+                       "[[event]]\nat = \"33s\"\nrestart = { node = \"mvpn\", tia_pool = "
+                       "\"10.10.0.100-10.10.0.199\" }\n";
+  Result<Scenario> sc = ParseScenarioToml(events, "figure1.toml");
+  ASSERT_TRUE(sc.ok()) << sc.error().ToString();
+  ASSERT_EQ(sc->mobile_nodes.size(), 1u);
+  EXPECT_EQ(sc->mobile_nodes[0].vpn_dpd_interval, Duration::Seconds(2));
+  EXPECT_EQ(sc->mobile_nodes[0].vpn_retransmit_timeout, Duration::Millis(500));
+  EXPECT_EQ(sc->mobile_nodes[0].vpn_retransmits, 2u);
+  std::vector<const EventSpec*> restarts;
+  for (const EventSpec& e : sc->events) {
+    if (e.kind == EventSpec::Kind::kRestart) restarts.push_back(&e);
+  }
+  ASSERT_EQ(restarts.size(), 2u);
+  EXPECT_EQ(restarts[0]->node, "i-ha");
+  EXPECT_FALSE(restarts[0]->tia_first);
+  EXPECT_EQ(restarts[1]->node, "mvpn");
+  EXPECT_EQ(restarts[1]->tia_first->ToString(), "10.10.0.100");
+  EXPECT_EQ(restarts[1]->tia_last->ToString(), "10.10.0.199");
+  EXPECT_FALSE(restarts[1]->tia_prefix);
+
+  struct Bad {
+    std::string event, error;
+  };
+  for (const Bad& b : {
+           Bad{"restart = \"cn\"", "restart: node 'cn' runs no home_agent, foreign_agent or vpn_gateway"},
+           Bad{"restart = \"nobody\"", "restart: no node named 'nobody'"},
+           Bad{"restart = 3", "restart: must be a node name or a table { node, tia_pool }"},
+           Bad{"restart = { node = \"i-ha\", tia_pool = \"10.10.0.0/24\" }",
+               "restart.tia_pool: node 'i-ha' runs no vpn_gateway"},
+           Bad{"restart = { node = \"mvpn\", tia_pool = \"10.10.0.9-10.10.0.1\" }",
+               "restart.tia_pool: '10.10.0.9-10.10.0.1' is not a prefix (a.b.c.0/n) or a range first-last"},
+           Bad{"restart = { node = \"mvpn\", pool = \"10.10.0.0/24\" }",
+               "restart.pool: unknown key (expected one of: node, tia_pool)"},
+       }) {
+    Result<Scenario> bad =
+        ParseScenarioToml(text + "\n[[event]]\nat = \"1s\"\n" + b.event + "\n", "f.toml");
+    ASSERT_FALSE(bad.ok()) << b.event;
+    EXPECT_NE(bad.error().ToString().find(b.error), std::string::npos)
+        << b.event << ": " << bad.error().ToString();
   }
 }
 
