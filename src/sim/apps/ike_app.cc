@@ -360,6 +360,10 @@ std::vector<Ipv4Address> IkeApp::UsableAddresses() const {
     if (ifc == nullptr || !ifc->Running()) continue;
     for (const InterfaceAddress& a : ifc->addresses()) {
       if (tia_ && a.address == *tia_) continue;
+      if (std::find(config_.exclude_addresses.begin(), config_.exclude_addresses.end(),
+                    a.address) != config_.exclude_addresses.end()) {
+        continue;
+      }
       v.push_back(a.address);
     }
   }

@@ -85,6 +85,9 @@ struct IkeAppConfig {
   // Interfaces whose addresses IKE may use (the moving one on a client, the
   // public one(s) on a gateway).
   std::vector<int> ike_ifindexes;
+  // Addresses on those interfaces IKE must never use or announce (a mobile
+  // node's home address: it is not an outer address, RFC 5266 3).
+  std::vector<Ipv4Address> exclude_addresses;
   // Routed into tun0: a client's remote prefixes (the internal network), a
   // gateway's TIA pool.
   std::vector<Ipv4Prefix> tunnel_prefixes;

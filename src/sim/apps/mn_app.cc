@@ -79,6 +79,7 @@ Result<std::unique_ptr<MnApp>> MnApp::Create(Node& node, MnAppConfig config,
     ic.peer = app->config_.ike;
     ic.gateway = app->config_.gateway;
     ic.ike_ifindexes = app->config_.ifindexes;
+    ic.exclude_addresses = {app->home_};
     ic.tunnel_prefixes = app->config_.tunnel_prefixes;
     ic.log_name = "mn-ike";
     ic.ike_log_level = app->config_.ike_log_level;

@@ -111,6 +111,12 @@ TEST(MnScenario, R6_R9_OutsideHomeTrafficCrossesTheVpnGateway) {
   EXPECT_TRUE(b[0].reverse_tunnel);
   const IkeAppCounters& gw = w.run->vpn_gateway("mvpn")->counters();
   EXPECT_GE(gw.esp_in, w.report.legs[3].reverse[0].delivered);
+  // The home address is never an outer address: not announced to the
+  // gateway (RFC 4555 3.4 address lists), not used for IKE.
+  ikev2::IkeSa* sa = w.run->mobile_node("mn")->ike()->client_sa();
+  ASSERT_NE(sa, nullptr);
+  for (Ipv4Address a : sa->local_addresses()) EXPECT_NE(a, kHome);
+  EXPECT_NE(sa->local().address, kHome);
   EXPECT_GE(gw.esp_out, w.report.legs[3].forward[0].delivered);
   ExpectNothingInClear(*w.run);
 }
