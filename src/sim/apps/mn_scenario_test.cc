@@ -121,6 +121,19 @@ TEST(MnScenario, R6_R9_OutsideHomeTrafficCrossesTheVpnGateway) {
   ExpectNothingInClear(*w.run);
 }
 
+// The home address is never an outer address: the VPN set up from the
+// first visited subnet announces only the DHCP address (RFC 4555 3.4).
+TEST(MnScenario, R3_HomeAddressIsNeverAnnouncedAsAnIkeAddress) {
+  Walk w = RunFigure1("at = \"60s\"\nend = true", "at = \"10.5s\"\nend = true");
+  ASSERT_TRUE(w.run);
+  IkeApp& gw = *w.run->vpn_gateway("mvpn");
+  ASSERT_FALSE(gw.children().empty());
+  ikev2::IkeSa* sa = gw.manager().Find(gw.children().begin()->second.sa_id);
+  ASSERT_NE(sa, nullptr);
+  EXPECT_FALSE(sa->peer_addresses().empty());
+  for (Ipv4Address a : sa->peer_addresses()) EXPECT_NE(a, kHome);
+}
+
 // R25 (RFC 5265 4.2): the gateway's side of the firewall must pass UDP 434
 // to the i-HA. Without it the registration through the tunnel never
 // arrives: outside, the MN carries no user data at all, and nothing leaks.
