@@ -647,7 +647,7 @@ void MnController::OnVpnPathConfirmed(Timestamp now, Ipv4Address local) {
   Pump(now);
 }
 
-void MnController::OnVpnDown(Timestamp now, std::string reason) {
+void MnController::OnVpnDown(Timestamp now, std::string reason, bool next_gateway) {
   bool was = vpn_.has_value() || vpn_connecting_;
   vpn_.reset();
   vpn_connecting_ = false;
@@ -665,7 +665,10 @@ void MnController::OnVpnDown(Timestamp now, std::string reason) {
       needed = true;
     }
   }
-  if (config_.vpn && needed) {
+  if (config_.vpn && needed && next_gateway) {
+    // R4: another gateway is worth a try at once (the runtime has switched).
+    vpn_retry_at_ = now;
+  } else if (config_.vpn && needed) {
     // Back off while the gateway stays unreachable (e.g. from inside): a
     // move resets it (StartDetection connects at once).
     vpn_backoff_ = vpn_backoff_ == Duration::Zero()

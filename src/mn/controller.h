@@ -238,7 +238,9 @@ class MnController {
   // The gateway answered on our current outer address `local` (the MOBIKE
   // UPDATE_SA_ADDRESSES response, RFC 4555 3.5).
   void OnVpnPathConfirmed(Timestamp now, Ipv4Address local);
-  void OnVpnDown(Timestamp now, std::string reason);
+  // `next_gateway`: the runtime will try another configured gateway next,
+  // so the set-up is retried at once rather than after the backoff.
+  void OnVpnDown(Timestamp now, std::string reason, bool next_gateway = false);
 
   // --- User data ---
   // A datagram from the home address (see the file comment).

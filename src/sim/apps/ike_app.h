@@ -175,6 +175,10 @@ class IkeApp {
   // client with no IKE SA; kNotFound without a route; kInvalidArgument for
   // a `source` that is not an address of an IKE interface.
   Status Connect(std::optional<Ipv4Address> source = std::nullopt);
+  // Client: the gateway later Connect()s go to (a mobile node failing over
+  // to its next gateway, RFC 5266 3.3). The IKE SA up now is not touched.
+  void SetGateway(Ipv4Address gateway) { config_.gateway = gateway; }
+  Ipv4Address configured_gateway() const { return config_.gateway; }
   // Client: IkeSa::UpdateLocalAddresses(now, addresses, preferred) on the
   // client's IKE SA at once, output sent in this instant (RFC 4555 3.5: the
   // move starts without delay); recorded as kAddressesUpdated. Its status is

@@ -209,9 +209,21 @@ void MnApp::OnIkeEvent(const IkeAppEvent& ev) {
       break;
     case IkeAppEvent::Kind::kIkeDown:
       if (!ike_->client_sa() && !restarting_vpn_) {
+        bool next_gateway = false;
+        if (!vpn_reported_ && !config_.backup_gateways.empty()) {
+          // The set-up failed: the next configured gateway gets the next try.
+          gateway_index_ = (gateway_index_ + 1) % (config_.backup_gateways.size() + 1);
+          Ipv4Address next =
+              gateway_index_ == 0 ? config_.gateway : config_.backup_gateways[gateway_index_ - 1];
+          MIPSEC_LOG(node_.log(), kInfo) << "mn: VPN set-up to " << ike_->configured_gateway()
+                                         << " failed; next try: " << next;
+          ike_->SetGateway(next);
+          // A fresh gateway is tried at once; after a whole round, back off.
+          next_gateway = gateway_index_ != 0;
+        }
         tia_.reset();
         child_up_ = false;
-        controller_->OnVpnDown(now, ev.detail);
+        controller_->OnVpnDown(now, ev.detail, next_gateway);
         vpn_reported_ = false;
       }
       break;

@@ -57,6 +57,10 @@ struct MnAppConfig {
   // the tunnel (the intranet, which holds the i-HA).
   ikev2::PeerConfig ike;
   Ipv4Address gateway{};
+  // More gateways, tried in order (then `gateway` again) each time a VPN
+  // set-up fails before it is up: the MN attaches to another gateway, and
+  // registers its new TIA (R4).
+  std::vector<Ipv4Address> backup_gateways;
   std::vector<Ipv4Prefix> tunnel_prefixes;
   LogLevel ike_log_level = LogLevel::kInfo;
 };
@@ -127,6 +131,7 @@ class MnApp {
   bool wired_ = false;
   bool in_ike_callback_ = false;
   bool restarting_vpn_ = false;  // our own Disconnect before a Connect
+  std::size_t gateway_index_ = 0;  // into {gateway, backup_gateways...}
   std::vector<mn::VpnCommand> deferred_;
   std::optional<Ipv4Address> tia_;
   bool child_up_ = false;

@@ -670,5 +670,76 @@ node = "mvpn"
   ExpectNothingInClear(*w.run);
 }
 
+// R4 with real failover: the MN is configured with two gateways. The first
+// one dies while the MN is outside; the MN's IKE liveness check finds it
+// gone, its reconnect to the first gateway fails, it sets up the VPN with
+// the second one, and registers the second one's TIA with the i-HA.
+TEST(MnFaults, R4_FailsOverToTheSecondGatewayAndRegistersItsTia) {
+  const std::string second = R"(
+[[node]]
+name = "mvpn2"
+kind = "router"
+role = "mVPN"
+  [[node.interface]]
+  name = "eth0"
+  segment = "dmz"
+  address = "192.0.2.3/24"
+  [[node.route]]
+  to = "default"
+  via = "192.0.2.1"
+
+[[vpn_gateway]]
+node = "mvpn2"
+interface = "eth0"
+local_id = "fqdn:mvpn.corp.example"
+psk = "6d697073656320666967757265203121"
+tia_pool = "10.10.1.0/24"
+intranet = ["10.0.0.0/8"]
+mobike = true
+
+[[vpn_gateway]]
+node = "mvpn"
+)";
+  Walk w = RunVariant(
+      {
+          {"[[vpn_gateway]]\nnode = \"mvpn\"\n", second},
+          {"192.0.2.2/32", "192.0.2.0/29", /*all=*/true},
+          {"  [[node.route]]\n  to = \"10.10.0.0/24\"\n  via = \"192.0.2.2\"\n",
+           "  [[node.route]]\n  to = \"10.10.0.0/24\"\n  via = \"192.0.2.2\"\n"
+           "  [[node.route]]\n  to = \"10.10.1.0/24\"\n  via = \"192.0.2.3\"\n"},
+          {"vpn_routes = [\"10.0.0.0/8\"]",
+           "vpn_routes = [\"10.0.0.0/8\"]\nvpn_backup_gateways = \"192.0.2.3\"\n"
+           "vpn_dpd_interval = \"2s\"\nvpn_retransmit_timeout = \"500ms\"\nvpn_retransmits = 2"},
+      },
+      Duration::Seconds(50),
+      [&](Scenario& sc) {
+        EventSpec e;
+        e.at = Duration::Seconds(33);
+        e.kind = EventSpec::Kind::kStop;
+        e.node = "mvpn";
+        sc.events.push_back(e);
+        std::stable_sort(sc.events.begin(), sc.events.end(),
+                         [](const EventSpec& a, const EventSpec& b) { return a.at < b.at; });
+      },
+      Duration::Seconds(40));  // the MN stays on ext-pub
+  ASSERT_TRUE(w.run);
+  std::printf("%s", scenario::FormatReportText(w.report).c_str());
+  ASSERT_EQ(Modes(w.report), (std::vector<std::string>{"home", "c", "f", "mc"}));
+  MnApp* mn = w.run->mobile_node("mn");
+  ASSERT_TRUE(mn->controller().vpn());
+  EXPECT_EQ(mn->controller().vpn()->gateway, *Ipv4Address::Parse("192.0.2.3"));
+  const Ipv4Address tia = mn->controller().vpn()->tia;
+  EXPECT_TRUE(Ipv4Prefix::Parse("10.10.1.0/24")->Contains(tia));
+  EXPECT_TRUE(TimelineHas(w.report, "R3", "VPN up: gateway 192.0.2.2", 0));
+  EXPECT_TRUE(TimelineHas(w.report, "R3", "VPN up: gateway 192.0.2.3", 33));
+  EXPECT_TRUE(TimelineHas(w.report, "R4", "registration through the VPN tunnel, TIA " +
+                                            tia.ToString(), 33));
+  auto ha = w.run->home_agent("i-ha")->Bindings(kHome);
+  ASSERT_EQ(ha.size(), 1u);
+  EXPECT_EQ(ha[0].care_of_address, tia);
+  EXPECT_GT(w.run->vpn_gateway("mvpn2")->counters().esp_in, 100u);
+  ExpectNothingInClear(*w.run);
+}
+
 }  // namespace
 }  // namespace mipsec::sim

@@ -393,6 +393,7 @@ Status ScenarioRun::BuildMobileNodes() {
       if (m.vpn_retransmit_timeout) p.retransmit.initial_timeout = *m.vpn_retransmit_timeout;
       if (m.vpn_retransmits) p.retransmit.max_retransmits = *m.vpn_retransmits;
       c.gateway = *m.vpn_gateway;
+      c.backup_gateways = m.vpn_backup_gateways;
       c.tunnel_prefixes = m.vpn_routes;
     }
     mip4::SecurityAssociationParams sp;

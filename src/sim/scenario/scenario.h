@@ -198,6 +198,7 @@ struct MobileNodeAppSpec {
   std::string udp_tunnel = "request";          // RFC 3519: never, request, force
   // The VPN client; no gateway: no VPN.
   std::optional<Ipv4Address> vpn_gateway;
+  std::vector<Ipv4Address> vpn_backup_gateways;  // tried in turn when a set-up fails (R4)
   ikev2::IdPayload vpn_local_id;
   std::optional<ikev2::IdPayload> vpn_remote_id;
   SecretBytes vpn_psk;

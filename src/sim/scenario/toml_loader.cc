@@ -574,7 +574,7 @@ Status ParseMobileNodes(const Loader& L, const toml::table& root, Scenario& sc) 
         {"node", "interfaces", "home_address", "home_prefix_length", "home_agent", "home_gateway",
          "spi", "key", "replay", "lifetime", "probe_retransmissions", "probe_timeout",
          "t_monitor", "monitor_margin", "vpn_when_inside", "foreign_agents", "probe_domains",
-         "udp_tunnel", "vpn_gateway", "vpn_local_id", "vpn_remote_id", "vpn_psk", "vpn_routes",
+         "udp_tunnel", "vpn_gateway", "vpn_backup_gateways", "vpn_local_id", "vpn_remote_id", "vpn_psk", "vpn_routes",
          "vpn_mobike", "vpn_dpd_interval", "vpn_retransmit_timeout", "vpn_retransmits"}));
     MobileNodeAppSpec s;
     s.where = L.At(t);
@@ -691,6 +691,15 @@ Status ParseMobileNodes(const Loader& L, const toml::table& root, Scenario& sc) 
       }
       MIPSEC_ASSIGN_OR_RETURN(auto mobike, L.OptBool(t, path, "vpn_mobike"));
       s.vpn_mobike = mobike.value_or(true);
+      MIPSEC_ASSIGN_OR_RETURN(auto backups, L.StringOrList(t, path, "vpn_backup_gateways"));
+      for (const std::string& b : backups) {
+        Result<Ipv4Address> a = Ipv4Address::Parse(b);
+        if (!a.ok() || !a->IsUnicast()) {
+          return L.Err(*t.get("vpn_backup_gateways"), path + ".vpn_backup_gateways",
+                       "'" + b + "' is not a unicast IPv4 address");
+        }
+        s.vpn_backup_gateways.push_back(*a);
+      }
       MIPSEC_ASSIGN_OR_RETURN(s.vpn_dpd_interval, L.OptDuration(t, path, "vpn_dpd_interval"));
       if (s.vpn_dpd_interval && *s.vpn_dpd_interval <= Duration::Zero()) {
         return L.Err(*t.get("vpn_dpd_interval"), path + ".vpn_dpd_interval", "must be positive");
