@@ -504,6 +504,29 @@ TEST(MnController, R11_R13_R21_R24_InsideOnlyAfterAuthenticatedDirectTncReply) {
   EXPECT_EQ(w.ha().Bindings(kHome).size(), 1u);
 }
 
+TEST(MnController, R11_ProbeRetransmissionCountAndTimeoutAreConfigurable) {
+  World w;
+  w.config.vpn = false;
+  w.config.mip.max_retransmissions = 4;
+  w.config.mip.initial_timeout = Duration::Seconds(2);
+  w.config.mip.max_timeout = Duration::Seconds(60);
+  w.Start();
+  w.Attach(kEth0, Net::kOutside, kOutside1);
+  w.RunFor(Duration::Seconds(29));
+  EXPECT_EQ(w.mn().state(kEth0), IfState::kDetecting);  // still waiting
+  w.RunFor(Duration::Seconds(100));
+  // The first probe and 4 retransmissions, 2 s then doubling: 0, 2, 6, 14,
+  // 30 s; after one more timeout (32 s) the link is untrusted.
+  std::vector<World::Sent> probes = w.Registrations(kEth0);
+  ASSERT_EQ(probes.size(), 5u);
+  const std::int64_t expect[] = {0, 2, 6, 14, 30};
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(probes[i].at - probes[0].at, Duration::Seconds(expect[i])) << i;
+  }
+  EXPECT_EQ(w.mn().state(kEth0), IfState::kOutside);
+  EXPECT_EQ(w.mn().plane(kEth0), DataPlane::kBlocked);  // no VPN configured
+}
+
 TEST(MnController, R24_R19_ReplyWithBadAuthenticatorNeverMeansInside) {
   World w;
   w.config.vpn = false;
