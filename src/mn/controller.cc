@@ -195,15 +195,25 @@ void MnController::Emit(ControllerEvent e) {
   events_.push_back(std::move(e));
 }
 
-void MnController::Action(Timestamp now, int ifindex, const std::string& requirement,
-                          const std::string& text) {
+void MnController::Note(Timestamp now, ControllerEvent::Kind kind, int ifindex,
+                        const std::string& requirement, const std::string& text) {
   ControllerEvent e;
   e.at = now;
-  e.kind = ControllerEvent::Kind::kAction;
+  e.kind = kind;
   e.ifindex = ifindex;
   e.requirement = requirement;
   e.text = text;
   Emit(std::move(e));
+}
+
+void MnController::Action(Timestamp now, int ifindex, const std::string& requirement,
+                          const std::string& text) {
+  Note(now, ControllerEvent::Kind::kAction, ifindex, requirement, text);
+}
+
+void MnController::Rejected(Timestamp now, int ifindex, const std::string& requirement,
+                            const std::string& text) {
+  Note(now, ControllerEvent::Kind::kRejected, ifindex, requirement, text);
 }
 
 void MnController::Command(VpnCommand c) {
@@ -763,13 +773,8 @@ void MnController::HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::
     }
     // Accepted without a TNC that can count: never proof (R24).
     ++counters_.tnc_ignored;
-    ControllerEvent e;
-    e.at = now;
-    e.kind = ControllerEvent::Kind::kRejected;
-    e.ifindex = i.ifindex;
-    e.requirement = "R24";
-    e.text = "registration accepted without a usable TNC: not proof of being inside";
-    Emit(std::move(e));
+    Rejected(now, i.ifindex, "R24",
+             "registration accepted without a usable TNC: not proof of being inside");
     if (i.state == IfState::kInsideC || i.state == IfState::kInsideF) {
       StartDetection(now, i, "reply without TNC");
     } else if (vpn_) {
@@ -789,14 +794,9 @@ void MnController::HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::
       if (i.addr) (void)i.reg->RegisterColocated(now, i.addr->address, i.ifindex);
       return;
     }
-    ControllerEvent e;
-    e.at = now;
-    e.kind = ControllerEvent::Kind::kRejected;
-    e.ifindex = i.ifindex;
-    e.requirement = d->tnc ? "R22" : "R19";
-    e.text = "registration denied, code " + std::to_string(d->code) +
-             (d->tnc ? " (authenticated TNC: the network is trusted, but no binding)" : "");
-    Emit(std::move(e));
+    Rejected(now, i.ifindex, d->tnc ? "R22" : "R19",
+             "registration denied, code " + std::to_string(d->code) +
+             (d->tnc ? " (authenticated TNC: the network is trusted, but no binding)" : ""));
     return;
   }
   if (const auto* t = std::get_if<mip4::RegistrationTimeoutEvent>(&ev)) {
@@ -839,13 +839,8 @@ void MnController::HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::
       UpdatePlane(now, "R18", "home link");
     } else {
       ++counters_.tnc_ignored;
-      ControllerEvent e;
-      e.at = now;
-      e.kind = ControllerEvent::Kind::kRejected;
-      e.ifindex = i.ifindex;
-      e.requirement = "R24";
-      e.text = "deregistration accepted without TNC: the home link is not trusted";
-      Emit(std::move(e));
+      Rejected(now, i.ifindex, "R24",
+               "deregistration accepted without TNC: the home link is not trusted");
     }
     return;
   }
@@ -923,13 +918,8 @@ void MnController::HandleTunnelEvent(Timestamp now, const mip4::MnEvent& ev) {
     if (r->binding.tnc) {
       // R22: a reply that came back through the VPN tunnel never counts.
       ++counters_.tnc_ignored;
-      ControllerEvent e;
-      e.at = now;
-      e.kind = ControllerEvent::Kind::kRejected;
-      e.ifindex = tunnel_ifindex_;
-      e.requirement = "R22";
-      e.text = "TNC in a reply through the tunnel: ignored, it proves nothing";
-      Emit(std::move(e));
+      Rejected(now, tunnel_ifindex_, "R22",
+               "TNC in a reply through the tunnel: ignored, it proves nothing");
     }
     bool outside = false;
     for (const auto& [index, ifc] : interfaces_) {

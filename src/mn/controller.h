@@ -303,7 +303,12 @@ class MnController {
   void HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::MnEvent& e);
   void HandleTunnelEvent(Timestamp now, const mip4::MnEvent& e);
   void Emit(ControllerEvent e);
+  void Note(Timestamp now, ControllerEvent::Kind kind, int ifindex, const std::string& requirement,
+            const std::string& text);
   void Action(Timestamp now, int ifindex, const std::string& requirement, const std::string& text);
+  // An input that could not change anything, and why.
+  void Rejected(Timestamp now, int ifindex, const std::string& requirement,
+                const std::string& text);
   void Command(VpnCommand c);
   bool ProbeAllowed(const Interface& ifc) const;
 

@@ -9,6 +9,7 @@
 #include "common/ip/ipv4.h"
 #include "esp/udp_encap.h"
 #include "ikev2/child/esp_install.h"
+#include "ikev2/sa/io_names.h"
 
 namespace mipsec::sim {
 
@@ -28,23 +29,6 @@ bool Covers(const std::vector<Ipv4Prefix>& prefixes, Ipv4Address a) {
 }
 
 // The ESP SA of one direction of a CHILD SA (RFC 7296 2.17 keys).
-}  // namespace
-
-namespace {
-std::string_view DownReasonName(ikev2::IkeDownReason r) {
-  switch (r) {
-    case ikev2::IkeDownReason::kDeleted: return "deleted";
-    case ikev2::IkeDownReason::kDeletedByPeer: return "deleted by the peer";
-    case ikev2::IkeDownReason::kTimeout: return "no answer (retransmissions gave up)";
-    case ikev2::IkeDownReason::kSetupTimeout: return "set-up timed out";
-    case ikev2::IkeDownReason::kAuthFailed: return "authentication failed";
-    case ikev2::IkeDownReason::kNoProposal: return "no proposal chosen";
-    case ikev2::IkeDownReason::kFailed: return "failed";
-    case ikev2::IkeDownReason::kReplaced: return "replaced (INITIAL_CONTACT)";
-    case ikev2::IkeDownReason::kRekeyed: return "rekeyed";
-  }
-  return "?";
-}
 }  // namespace
 
 std::string_view IkeAppEventKindName(IkeAppEvent::Kind k) {
@@ -584,7 +568,7 @@ void IkeApp::HandleEvent(Timestamp now, std::uint64_t sa_id, const ikev2::IkeEve
     established_.erase(sa_id);
     Record(now, {.kind = K::kIkeDown,
                  .sa_id = sa_id,
-                 .detail = std::string(DownReasonName(down->reason)) + ": " + down->detail});
+                 .detail = std::string(ikev2::IkeDownReasonName(down->reason)) + ": " + down->detail});
     std::vector<std::uint32_t> gone;
     for (const auto& [spi, c] : children_) {
       if (c.sa_id == sa_id) gone.push_back(spi);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "sim/apps/mn_walk_test_util.h"
 #include "sim/pcap_invariants.h"
 #include "sim/scenario/builtin.h"
 #include "sim/scenario/runner.h"
@@ -31,9 +32,10 @@ using scenario::Scenario;
 using scenario::ScenarioReport;
 using scenario::ScenarioRun;
 
-const Ipv4Address kHome = *Ipv4Address::Parse("10.1.0.10");
+using mn_walk::ExpectNothingInClear;
+using mn_walk::kHome;
+using mn_walk::Modes;
 const Ipv4Address kHa = *Ipv4Address::Parse("10.1.0.2");
-const char* const kUntrusted[] = {"ext-pub", "ext-nat", "ext-link", "wan"};
 
 struct Edit {
   std::string from, to;
@@ -62,9 +64,8 @@ Walk RunVariant(const std::vector<Edit>& edits, Duration end,
     }
   }
   Walk w;
-  Result<Scenario> sc = scenario::ParseScenarioToml(text, "figure1.toml");
-  EXPECT_TRUE(sc.ok()) << (sc.ok() ? "" : sc.error().ToString());
-  if (!sc.ok()) return w;
+  std::optional<Scenario> sc = mn_walk::Parse(text, "figure1.toml");
+  if (!sc) return w;
   sc->duration = end;
   const Duration cut = drop_from.value_or(end);
   std::erase_if(sc->events, [&](const EventSpec& e) {
@@ -78,29 +79,12 @@ Walk RunVariant(const std::vector<Edit>& edits, Duration end,
   // jitter, NAT ports): the bounds are meant to hold for any seed.
   std::optional<std::uint64_t> seed;
   if (const char* env = std::getenv("MIPSEC_FAULTS_SEED")) seed = std::strtoull(env, nullptr, 10);
-  auto run = ScenarioRun::Build(*sc, seed);
-  EXPECT_TRUE(run.ok()) << (run.ok() ? "" : run.error().ToString());
-  if (!run.ok()) return w;
-  w.run = std::move(*run);
-  w.report = w.run->Run();
+  w.run = mn_walk::Build(*sc, seed);
+  if (w.run) w.report = w.run->Run();
   return w;
 }
 
-std::vector<std::string> Modes(const ScenarioReport& r) {
-  std::vector<std::string> v;
-  for (const LegReport& l : r.legs) v.push_back(l.mode);
-  return v;
-}
 
-void ExpectNothingInClear(ScenarioRun& run) {
-  for (const char* name : kUntrusted) {
-    Segment* seg = run.network().FindSegment(name);
-    ASSERT_NE(seg, nullptr) << name;
-    auto v = FindCleartextViolations(seg->pcap().bytes(), {kHome});
-    ASSERT_TRUE(v.ok()) << name << ": " << v.error().ToString();
-    for (const PcapViolation& x : *v) ADD_FAILURE() << name << ": " << x.ToString();
-  }
-}
 
 // --- A minimal reader of our pcaps (LINKTYPE_RAW, nanoseconds, host order) ---
 struct Packet {
@@ -615,7 +599,10 @@ TEST(MnFaults, R4_GatewayRestartNewTiaNewTunnelRegistration) {
 // gateway), so it cannot fail over between two; configured with the second
 // gateway's address instead, it behaves the same: mc through that gateway,
 // with a TIA from that gateway's pool.
-TEST(MnFaults, R3_R4_SecondGatewayConfiguredInsteadBehavesTheSame) {
+// A second VPN gateway in the DMZ (mvpn2, 192.0.2.3, TIA pool
+// 10.10.1.0/24) with the firewall and routes that let it work: the edits
+// to figure1.toml, to which a test adds its own.
+std::vector<Edit> SecondGatewayEdits() {
   const std::string second = R"(
 [[node]]
 name = "mvpn2"
@@ -641,16 +628,19 @@ mobike = true
 [[vpn_gateway]]
 node = "mvpn"
 )";
-  Walk w = RunVariant(
-      {
+  return {
           {"[[vpn_gateway]]\nnode = \"mvpn\"\n", second},
           {"192.0.2.2/32", "192.0.2.0/29", /*all=*/true},
           {"  [[node.route]]\n  to = \"10.10.0.0/24\"\n  via = \"192.0.2.2\"\n",
            "  [[node.route]]\n  to = \"10.10.0.0/24\"\n  via = \"192.0.2.2\"\n"
            "  [[node.route]]\n  to = \"10.10.1.0/24\"\n  via = \"192.0.2.3\"\n"},
-          {"vpn_gateway = \"192.0.2.2\"", "vpn_gateway = \"192.0.2.3\""},
-      },
-      Duration::Seconds(45));
+  };
+}
+
+TEST(MnFaults, R3_R4_SecondGatewayConfiguredInsteadBehavesTheSame) {
+  std::vector<Edit> edits = SecondGatewayEdits();
+  edits.push_back({"vpn_gateway = \"192.0.2.2\"", "vpn_gateway = \"192.0.2.3\""});
+  Walk w = RunVariant(edits, Duration::Seconds(45));
   ASSERT_TRUE(w.run);
   std::printf("%s", scenario::FormatReportText(w.report).c_str());
   ASSERT_EQ(Modes(w.report), (std::vector<std::string>{"home", "c", "f", "mc", "mc"}));
@@ -675,43 +665,13 @@ node = "mvpn"
 // gone, its reconnect to the first gateway fails, it sets up the VPN with
 // the second one, and registers the second one's TIA with the i-HA.
 TEST(MnFaults, R4_FailsOverToTheSecondGatewayAndRegistersItsTia) {
-  const std::string second = R"(
-[[node]]
-name = "mvpn2"
-kind = "router"
-role = "mVPN"
-  [[node.interface]]
-  name = "eth0"
-  segment = "dmz"
-  address = "192.0.2.3/24"
-  [[node.route]]
-  to = "default"
-  via = "192.0.2.1"
-
-[[vpn_gateway]]
-node = "mvpn2"
-interface = "eth0"
-local_id = "fqdn:mvpn.corp.example"
-psk = "6d697073656320666967757265203121"
-tia_pool = "10.10.1.0/24"
-intranet = ["10.0.0.0/8"]
-mobike = true
-
-[[vpn_gateway]]
-node = "mvpn"
-)";
+  std::vector<Edit> edits = SecondGatewayEdits();
+  edits.push_back({"vpn_routes = [\"10.0.0.0/8\"]",
+                   "vpn_routes = [\"10.0.0.0/8\"]\nvpn_backup_gateways = \"192.0.2.3\"\n"
+                   "vpn_dpd_interval = \"2s\"\nvpn_retransmit_timeout = \"500ms\"\n"
+                   "vpn_retransmits = 2"});
   Walk w = RunVariant(
-      {
-          {"[[vpn_gateway]]\nnode = \"mvpn\"\n", second},
-          {"192.0.2.2/32", "192.0.2.0/29", /*all=*/true},
-          {"  [[node.route]]\n  to = \"10.10.0.0/24\"\n  via = \"192.0.2.2\"\n",
-           "  [[node.route]]\n  to = \"10.10.0.0/24\"\n  via = \"192.0.2.2\"\n"
-           "  [[node.route]]\n  to = \"10.10.1.0/24\"\n  via = \"192.0.2.3\"\n"},
-          {"vpn_routes = [\"10.0.0.0/8\"]",
-           "vpn_routes = [\"10.0.0.0/8\"]\nvpn_backup_gateways = \"192.0.2.3\"\n"
-           "vpn_dpd_interval = \"2s\"\nvpn_retransmit_timeout = \"500ms\"\nvpn_retransmits = 2"},
-      },
-      Duration::Seconds(50),
+      edits, Duration::Seconds(50),
       [&](Scenario& sc) {
         EventSpec e;
         e.at = Duration::Seconds(33);

@@ -30,6 +30,7 @@
 #include "mip4/security/security_association.h"
 #include "mn/controller.h"
 #include "sim/apps/mn_app.h"
+#include "sim/apps/mn_walk_test_util.h"
 #include "sim/pcap_invariants.h"
 #include "sim/scenario/builtin.h"
 #include "sim/scenario/runner.h"
@@ -43,7 +44,9 @@ using scenario::LegReport;
 using scenario::ScenarioReport;
 using scenario::ScenarioRun;
 
-const Ipv4Address kHome = *Ipv4Address::Parse("10.1.0.10");
+using mn_walk::ExpectNothingInClear;
+using mn_walk::kHome;
+using mn_walk::Modes;
 constexpr std::uint32_t kSpi = 0x1000;
 // figure1.toml's MN-HA key.
 const char kKeyHex[] = "000102030405060708090a0b0c0d0e0f";
@@ -84,9 +87,8 @@ Walk RunFigure1(const Options& o) {
     if (at != std::string::npos) text.replace(at, e.from.size(), e.to);
   }
   Walk w;
-  Result<scenario::Scenario> sc = scenario::ParseScenarioToml(text, "figure1.toml");
-  EXPECT_TRUE(sc.ok()) << (sc.ok() ? "" : sc.error().ToString());
-  if (!sc.ok()) return w;
+  std::optional<scenario::Scenario> sc = mn_walk::Parse(text, "figure1.toml");
+  if (!sc) return w;
   sc->duration = o.end;
   std::vector<EventSpec> events;
   for (const Move& m : o.moves) {
@@ -103,10 +105,8 @@ Walk RunFigure1(const Options& o) {
   std::stable_sort(events.begin(), events.end(),
                    [](const EventSpec& a, const EventSpec& b) { return a.at < b.at; });
   sc->events = std::move(events);
-  auto run = ScenarioRun::Build(*sc, std::nullopt);
-  EXPECT_TRUE(run.ok()) << (run.ok() ? "" : run.error().ToString());
-  if (!run.ok()) return w;
-  w.run = std::move(*run);
+  w.run = mn_walk::Build(*sc, std::nullopt);
+  if (!w.run) return w;
   if (!o.moves.empty()) {
     Walk* wp = &w;
     ScenarioRun* r = w.run.get();
@@ -125,25 +125,8 @@ Walk RunFigure1(const Options& o) {
   return w;
 }
 
-std::vector<std::string> Modes(const ScenarioReport& r) {
-  std::vector<std::string> v;
-  for (const LegReport& l : r.legs) v.push_back(l.mode);
-  return v;
-}
 
-// The segments outside the firewall. (The DMZ is inside: the Mobile IP
-// tunnel between the i-HA and the mVPN crosses it in clear by design.)
-const char* const kUntrusted[] = {"ext-pub", "ext-nat", "ext-link", "wan"};
 
-void ExpectNothingInClear(ScenarioRun& run) {
-  for (const char* name : kUntrusted) {
-    Segment* seg = run.network().FindSegment(name);
-    ASSERT_NE(seg, nullptr) << name;
-    auto v = FindCleartextViolations(seg->pcap().bytes(), {kHome});
-    ASSERT_TRUE(v.ok()) << name << ": " << v.error().ToString();
-    for (const PcapViolation& x : *v) ADD_FAILURE() << name << ": " << x.ToString();
-  }
-}
 
 // The MN never went inside (c or f) at or after `since`.
 void ExpectNeverInside(const MnApp& mn, Timestamp since) {

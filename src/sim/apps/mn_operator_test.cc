@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/apps/mn_walk_test_util.h"
 #include "sim/pcap_invariants.h"
 #include "sim/scenario/builtin.h"
 #include "sim/scenario/runner.h"
@@ -21,7 +22,8 @@ using scenario::LegReport;
 using scenario::ScenarioReport;
 using scenario::ScenarioRun;
 
-const Ipv4Address kHome = *Ipv4Address::Parse("10.1.0.10");
+using mn_walk::kHome;
+using mn_walk::Modes;
 
 struct Walk {
   std::unique_ptr<ScenarioRun> run;
@@ -33,36 +35,20 @@ Walk RunOperator(std::optional<std::uint64_t> seed = std::nullopt) {
   std::optional<std::string_view> text = scenario::BuiltinScenario("operator");
   EXPECT_TRUE(text.has_value());
   if (!text) return w;
-  Result<scenario::Scenario> sc = scenario::ParseScenarioToml(std::string(*text), "operator.toml");
-  EXPECT_TRUE(sc.ok()) << (sc.ok() ? "" : sc.error().ToString());
-  if (!sc.ok()) return w;
-  auto run = ScenarioRun::Build(*sc, seed);
-  EXPECT_TRUE(run.ok()) << (run.ok() ? "" : run.error().ToString());
-  if (!run.ok()) return w;
-  w.run = std::move(*run);
-  w.report = w.run->Run();
+  std::optional<scenario::Scenario> sc = mn_walk::Parse(std::string(*text), "operator.toml");
+  if (!sc) return w;
+  w.run = mn_walk::Build(*sc, seed);
+  if (w.run) w.report = w.run->Run();
   return w;
 }
 
-std::vector<std::string> Modes(const ScenarioReport& r) {
-  std::vector<std::string> v;
-  for (const LegReport& l : r.legs) v.push_back(l.mode);
-  return v;
-}
 
 // The untrusted side of Appendix A: the two hotspots (the MN's access
 // links) and the Internet between them and the operator.
 const char* const kUntrusted[] = {"hotspot-1", "hotspot-2", "internet"};
 
 void ExpectNothingInClear(ScenarioRun& run) {
-  for (const char* name : kUntrusted) {
-    Segment* seg = run.network().FindSegment(name);
-    ASSERT_NE(seg, nullptr) << name;
-    EXPECT_GT(seg->pcap().bytes().size(), 24u) << name << ": nothing captured";
-    auto v = FindCleartextViolations(seg->pcap().bytes(), {kHome});
-    ASSERT_TRUE(v.ok()) << name << ": " << v.error().ToString();
-    for (const PcapViolation& x : *v) ADD_FAILURE() << name << ": " << x.ToString();
-  }
+  mn_walk::ExpectNothingInClear(run, {std::begin(kUntrusted), std::end(kUntrusted)});
 }
 
 // Every built-in scenario (`mipsec demo --scenario NAME`) loads under its

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mip4/ha/home_agent.h"
+#include "sim/apps/mn_walk_test_util.h"
 #include "sim/pcap_invariants.h"
 #include "sim/scenario/builtin.h"
 #include "sim/scenario/runner.h"
@@ -21,7 +22,9 @@ using scenario::LegReport;
 using scenario::ScenarioReport;
 using scenario::ScenarioRun;
 
-const Ipv4Address kHome = *Ipv4Address::Parse("10.1.0.10");
+using mn_walk::ExpectNothingInClear;
+using mn_walk::kHome;
+using mn_walk::Modes;
 
 struct Walk {
   std::unique_ptr<ScenarioRun> run;
@@ -37,37 +40,16 @@ Walk RunFigure1(const std::string& edit_from = "", const std::string& edit_to = 
     if (at != std::string::npos) text.replace(at, edit_from.size(), edit_to);
   }
   Walk w;
-  Result<scenario::Scenario> sc = scenario::ParseScenarioToml(text, "figure1.toml");
-  EXPECT_TRUE(sc.ok()) << (sc.ok() ? "" : sc.error().ToString());
-  if (!sc.ok()) return w;
-  auto run = ScenarioRun::Build(*sc, seed);
-  EXPECT_TRUE(run.ok()) << (run.ok() ? "" : run.error().ToString());
-  if (!run.ok()) return w;
-  w.run = std::move(*run);
-  w.report = w.run->Run();
+  std::optional<scenario::Scenario> sc = mn_walk::Parse(text, "figure1.toml");
+  if (!sc) return w;
+  w.run = mn_walk::Build(*sc, seed);
+  if (w.run) w.report = w.run->Run();
   return w;
 }
 
-std::vector<std::string> Modes(const ScenarioReport& r) {
-  std::vector<std::string> v;
-  for (const LegReport& l : r.legs) v.push_back(l.mode);
-  return v;
-}
 
 // Every segment the MN visits outside the firewall.
-// (The DMZ is inside the firewall: the Mobile IP tunnel between the i-HA
-// and the mVPN crosses it in clear by design, RFC 5266 Figure 1.)
-const char* const kUntrusted[] = {"ext-pub", "ext-nat", "ext-link", "wan"};
 
-void ExpectNothingInClear(ScenarioRun& run) {
-  for (const char* name : kUntrusted) {
-    Segment* seg = run.network().FindSegment(name);
-    ASSERT_NE(seg, nullptr) << name;
-    auto v = FindCleartextViolations(seg->pcap().bytes(), {kHome});
-    ASSERT_TRUE(v.ok()) << name << ": " << v.error().ToString();
-    for (const PcapViolation& x : *v) ADD_FAILURE() << name << ": " << x.ToString();
-  }
-}
 
 TEST(MnScenario, R1_R2_R3_R10_Figure1WalkTakesEveryModeAndKeepsTheHomeAddress) {
   Walk w = RunFigure1();

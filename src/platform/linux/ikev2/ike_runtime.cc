@@ -12,37 +12,13 @@
 #include <utility>
 #include <variant>
 
+#include "ikev2/sa/io_names.h"
+
 namespace mipsec::ikev2d {
 namespace {
 
 constexpr std::size_t kIkeBufferSize = 65536;
 constexpr std::size_t kNonEspMarkerSize = 4;  // RFC 3948 2.2
-
-const char* DownName(ikev2::IkeDownReason r) {
-  switch (r) {
-    case ikev2::IkeDownReason::kDeleted: return "deleted";
-    case ikev2::IkeDownReason::kDeletedByPeer: return "deleted by peer";
-    case ikev2::IkeDownReason::kTimeout: return "peer dead (retransmissions gave up)";
-    case ikev2::IkeDownReason::kSetupTimeout: return "setup timeout";
-    case ikev2::IkeDownReason::kAuthFailed: return "authentication failed";
-    case ikev2::IkeDownReason::kNoProposal: return "no proposal chosen";
-    case ikev2::IkeDownReason::kFailed: return "failed";
-    case ikev2::IkeDownReason::kReplaced: return "replaced (INITIAL_CONTACT)";
-    case ikev2::IkeDownReason::kRekeyed: return "rekeyed";
-  }
-  return "?";
-}
-
-const char* ChildDownName(ikev2::ChildDownReason r) {
-  switch (r) {
-    case ikev2::ChildDownReason::kDeleted: return "deleted";
-    case ikev2::ChildDownReason::kDeletedByPeer: return "deleted by peer";
-    case ikev2::ChildDownReason::kRekeyed: return "rekeyed";
-    case ikev2::ChildDownReason::kIkeSaDown: return "IKE SA down";
-    case ikev2::ChildDownReason::kExpired: return "expired";
-  }
-  return "?";
-}
 
 std::string Hex32(std::uint32_t v) {
   char b[16];
@@ -353,7 +329,8 @@ void IkeRuntime::HandleEvent(Timestamp now, std::uint64_t sa_id, const ikev2::Ik
                             << (up->local_behind_nat ? " (we are behind NAT)" : "");
   } else if (const auto* down = std::get_if<ikev2::IkeSaDown>(&e)) {
     ++counters_.ike_down;
-    MIPSEC_LOG(log_, kInfo) << "IKE SA #" << sa_id << " down: " << DownName(down->reason)
+    MIPSEC_LOG(log_, kInfo) << "IKE SA #" << sa_id
+                            << " down: " << ikev2::IkeDownReasonName(down->reason)
                             << (down->detail.empty() ? "" : ": " + down->detail);
     std::vector<std::uint32_t> left;
     for (const auto& [spi, c] : children_) {
@@ -368,7 +345,8 @@ void IkeRuntime::HandleEvent(Timestamp now, std::uint64_t sa_id, const ikev2::Ik
     OnChildUp(sa_id, *cup);
   } else if (const auto* cdown = std::get_if<ikev2::ChildSaDown>(&e)) {
     MIPSEC_LOG(log_, kInfo) << "CHILD SA " << Hex32(cdown->spi_in) << "/"
-                            << Hex32(cdown->spi_out) << " down: " << ChildDownName(cdown->reason);
+                            << Hex32(cdown->spi_out)
+                            << " down: " << ikev2::ChildDownReasonName(cdown->reason);
     OnChildDown(cdown->spi_in);
   } else if (const auto* fail = std::get_if<ikev2::ChildSaFailed>(&e)) {
     MIPSEC_LOG(log_, kWarning) << "IKE SA #" << sa_id << " CHILD SA failed: " << fail->detail;
