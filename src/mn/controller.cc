@@ -450,15 +450,20 @@ void MnController::GoInside(Timestamp now, Interface& ifc, const mip4::Registere
   }
   UpdatePlane(now, "R2 R10 R11", "inside on " + ifc.name);
   if (ifc.fa && config_.use_foreign_agents && !ifc.fa_failed && !ifc.confirm_direct) {
-    ifc.fa_attempt = true;
-    if (Status s = ifc.reg->RegisterViaFa(now, *ifc.fa, ifc.ifindex); s.ok()) {
-      Action(now, ifc.ifindex, "R8 R10",
-             "trusted and an FA is present: registering through the FA " +
-                 ifc.fa->agent_address.ToString());
-    } else {
-      ifc.fa_attempt = false;
-      ifc.fa_failed = true;
-    }
+    TryForeignAgent(now, ifc);
+  }
+}
+
+void MnController::TryForeignAgent(Timestamp now, Interface& ifc) {
+  // R8, R10: only on a link already proven trusted (the callers check).
+  ifc.fa_attempt = true;
+  if (ifc.reg->RegisterViaFa(now, *ifc.fa, ifc.ifindex).ok()) {
+    Action(now, ifc.ifindex, "R8 R10",
+           "trusted and an FA is present: registering through the FA " +
+               ifc.fa->agent_address.ToString());
+  } else {
+    ifc.fa_attempt = false;
+    ifc.fa_failed = true;
   }
 }
 
@@ -743,15 +748,7 @@ void MnController::HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::
         UpdatePlane(now, "R2", "registered on " + i.name);
         if (i.fa && config_.use_foreign_agents && !i.fa_failed && !i.fa_attempt &&
             i.state == IfState::kInsideC) {
-          i.fa_attempt = true;
-          if (i.reg->RegisterViaFa(now, *i.fa, i.ifindex).ok()) {
-            Action(now, i.ifindex, "R8 R10",
-                   "trusted and an FA is present: registering through the FA " +
-                       i.fa->agent_address.ToString());
-          } else {
-            i.fa_attempt = false;
-            i.fa_failed = true;
-          }
+          TryForeignAgent(now, i);
         }
       }
       return;
@@ -878,15 +875,7 @@ void MnController::HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::
       if (!is_new) return;
       if (i.state == IfState::kInsideC && config_.use_foreign_agents && !i.fa_failed &&
           !i.fa_attempt && !i.confirm_direct) {
-        i.fa_attempt = true;
-        if (i.reg->RegisterViaFa(now, *i.fa, i.ifindex).ok()) {
-          Action(now, i.ifindex, "R8 R10",
-                 "trusted and an FA is present: registering through the FA " +
-                     i.fa->agent_address.ToString());
-        } else {
-          i.fa_attempt = false;
-          i.fa_failed = true;
-        }
+        TryForeignAgent(now, i);
       } else if (i.state != IfState::kInsideC && i.state != IfState::kInsideF) {
         Action(now, i.ifindex, "R7 R8",
                "foreign agent " + target->agent_address.ToString() +

@@ -286,6 +286,7 @@ class MnController {
   void SetState(Timestamp now, Interface& ifc, IfState to, const std::string& requirement,
                 const std::string& text);
   void GoInside(Timestamp now, Interface& ifc, const mip4::RegisteredEvent& r);
+  void TryForeignAgent(Timestamp now, Interface& ifc);
   void GoOutsideIfReady(Timestamp now, Interface& ifc, const char* why);
   void RegisterThroughTunnel(Timestamp now, const char* requirement, const std::string& why);
   void ArmMonitor(Interface& ifc, Timestamp registered_at);
