@@ -24,13 +24,16 @@ build/debug/build.ninja: | deps
 # coverage-guided libFuzzer build of every fuzz/ target. Debug info is line
 # tables only: sanitizer reports keep file:line, and each file compiles about
 # 12 % faster than with full -g (measured on ike_sa_ike_rekey_test.cc and
-# src/cli/vpn.cc).
+# src/cli/vpn.cc). The test programs' own files are compiled at -O0
+# (MIPSEC_TEST_CXX_FLAGS) while the libraries under test keep -O2: on a
+# rebuild of every test file that took 598 s of CPU against 1603 s at -O2,
+# and the suite ran in 208 s against about 170 s.
 build/asan/build.ninja: | deps
 	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
 	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
 	  -DCMAKE_CXX_COMPILER=clang++ -DMIPSEC_SANITIZE=ON -DMIPSEC_LIBFUZZER=ON \
-	  -DMIPSEC_BUILD_BENCH=OFF
+	  -DMIPSEC_BUILD_BENCH=OFF -DMIPSEC_TEST_CXX_FLAGS=-O0
 
 release: deps build/release/build.ninja
 	cmake --build build/release -j $(JOBS)

@@ -35,6 +35,10 @@ function(mipsec_test name)
   endif()
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  if(MIPSEC_TEST_CXX_FLAGS)
+    separate_arguments(test_flags UNIX_COMMAND "${MIPSEC_TEST_CXX_FLAGS}")
+    target_compile_options(${name} PRIVATE ${test_flags})
+  endif()
   # GCC 12 at -O2 with the sanitizers reports maybe-uninitialized inside
   # libstdc++ for std::optional<std::string>/<vector> members of test
   # fixtures, which are plainly initialised (a known class of false
