@@ -22,7 +22,7 @@ PKGS=(
   tshark iproute2 nftables iputils-ping
   charon-systemd strongswan-swanctl strongswan-pki
   libstrongswan-standard-plugins libcharon-extra-plugins
-  iperf3 conntrack openssl
+  iperf3 conntrack openssl dnsmasq-base
 )
 
 missing=()
