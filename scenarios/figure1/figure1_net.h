@@ -1,0 +1,126 @@
+// Figure1Net: the RFC 5266 Figure 1 enterprise in network namespaces, with
+// the real programs in it — the network that `scenarios/figure1/` tests and
+// `mipsec demo --netns` walk a mobile node through.
+//
+// What Create() builds, from the files beside this one:
+//   figure1.topo    the namespaces, links, addresses, routes and the NAT
+//                   (testing/netns format; the same addresses as the
+//                   simulated src/sim/scenario/figure1.toml);
+//   the segments    home, core, c, f, pub and natnet are Linux bridges in the
+//                   namespace `air`; the mobile node's one interface
+//                   (mn:eth0, peer air:radio) starts detached; Attach() puts
+//                   it on one of them, dropping the carrier in between, as a
+//                   laptop roaming from WLAN to WLAN;
+//   firewall.nft    the enterprise firewall in `fw` (RFC 5265 3.1: the
+//                   outside never reaches the intranet; RFC 5265 4.2: the
+//                   DMZ's VPN gateway reaches the i-HA);
+//   DHCP            one dnsmasq per visited network (c: rc, f: ifa, pub:
+//                   rext, natnet: nat), leases in the run directory;
+//   the agents      (Options) `mipsec ha` in iha (ha.toml), `mipsec fa` in
+//                   ifa (fa.toml), `mipsec gw` in mvpn (gw.toml), each
+//                   started from its config with @RUN@ replaced by the run
+//                   directory, and waited for until it listens.
+//
+// Everything is owned: the destructor stops the programs (SIGTERM, then
+// SIGKILL), deletes the namespaces (testing/netns also does that if the test
+// process dies) and removes the run directory unless KeepRunDir() was
+// called or MIPSEC_KEEP_FIGURE1=1 (then its path is printed).
+#ifndef MIPSEC_SCENARIOS_FIGURE1_FIGURE1_NET_H_
+#define MIPSEC_SCENARIOS_FIGURE1_FIGURE1_NET_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ip/address.h"
+#include "common/result.h"
+#include "testing/netns/exec.h"
+#include "testing/netns/topology.h"
+
+namespace mipsec::testing {
+
+// Where the mobile node's radio can be.
+enum class Access {
+  kHome,    // home 10.1.0.0/24, with the i-HA (the MN keeps its home address)
+  kC,       // visit-c 10.2.0.0/24, DHCP, no foreign agent: mode c
+  kF,       // visit-f 10.4.0.0/24, DHCP, the i-FA: mode f
+  kPub,     // ext-pub 203.0.113.0/25, DHCP, public addresses: mode mc
+  kNatNet,  // ext-nat 192.168.1.0/24 behind the NAT, DHCP: mode mc with NAT-T
+};
+std::string_view AccessName(Access a);  // "home", "c", "f", "pub", "natnet"
+
+struct Figure1Options {
+  bool start_ha = true;
+  bool start_fa = true;
+  bool start_gw = true;  // false: the test brings its own mVPN (strongSwan)
+  bool start_dhcp = true;
+};
+
+class Figure1Net {
+ public:
+  // The MN's home address, its i-HA, the MN-HA SA of ha.toml, and the mVPN.
+  static constexpr std::string_view kHomeAddress = "10.1.0.10";
+  static constexpr std::string_view kHomeAgent = "10.1.0.2";
+  static constexpr std::uint32_t kSpi = 4096;
+  static constexpr std::string_view kKey = "000102030405060708090a0b0c0d0e0f";
+  static constexpr std::string_view kGateway = "192.0.2.2";
+  static constexpr std::string_view kGatewayId = "fqdn:mvpn.corp.example";
+  static constexpr std::string_view kPsk = "6d697073656320666967757265203121";
+  static constexpr std::string_view kCn = "10.0.0.100";
+
+  // Needs root, ip, nft, dnsmasq and MIPSEC_BINARY (the `mipsec` program).
+  static Result<std::unique_ptr<Figure1Net>> Create(const Figure1Options& options = {});
+  ~Figure1Net();
+  Figure1Net(const Figure1Net&) = delete;
+  Figure1Net& operator=(const Figure1Net&) = delete;
+
+  Topology& topo() { return *topo_; }
+  // Keep the run directory (configs, leases, firewall) at destruction, e.g.
+  // when the test failed.
+  void KeepRunDir() { keep_run_dir_ = true; }
+  const std::string& run_dir() const { return run_dir_; }
+
+  // Moves the MN's radio to `a`'s segment: carrier down, off the old
+  // bridge, onto the new one, carrier up.
+  Status Attach(Access a);
+  // Carrier down, off every bridge.
+  Status Detach();
+
+  // Packets the firewall rejected going from the outside into the intranet
+  // (its `ext_to_intranet` counter).
+  Result<std::uint64_t> FirewallRejects();
+
+  // A program this fixture started ("ha", "fa", "gw", "dnsmasq-c", ...);
+  // nullptr if not started.
+  Child* program(std::string_view name);
+  // Its stderr so far (the daemons' logs).
+  std::string Log(std::string_view name);
+  // Every started program's state and the tail of its stderr, for failures.
+  std::string Describe();
+
+  // Writes `text` with @RUN@ replaced to the run directory; returns the path.
+  Result<std::string> WriteConfig(std::string_view name, std::string_view text);
+  // A file beside this header (figure1.topo, ha.toml, ...).
+  static Result<std::string> ReadSource(std::string_view name);
+
+ private:
+  Figure1Net() = default;
+  Status Build(const Figure1Options& options);
+  Status MakeBridges();
+  Status StartDhcp(std::string_view name, std::string_view ns, std::string_view interface,
+                   std::string_view first, std::string_view last, std::string_view router,
+                   std::string_view dns, std::string_view domain);
+  Status StartAgent(std::string_view kind, std::string_view ns, std::string_view listen);
+
+  std::unique_ptr<Topology> topo_;
+  std::string run_dir_;
+  std::map<std::string, Child*, std::less<>> programs_;
+  bool keep_run_dir_ = false;
+};
+
+}  // namespace mipsec::testing
+
+#endif  // MIPSEC_SCENARIOS_FIGURE1_FIGURE1_NET_H_
