@@ -91,6 +91,7 @@ Figure1Net::~Figure1Net() {
   // Programs first (SIGTERM: the daemons undo their routes), then the
   // namespaces with everything left in them.
   for (auto& [name, child] : programs_) child->Stop(Duration::Seconds(3));
+  swan_.reset();
   if (topo_) (void)topo_->Destroy();
   const bool keep = keep_run_dir_ || getenv("MIPSEC_KEEP_FIGURE1") != nullptr;
   if (keep) {
@@ -120,7 +121,17 @@ Status Figure1Net::Build(const Figure1Options& options) {
   }
   if (options.start_ha) MIPSEC_TRY(StartAgent("ha", "iha", "10.1.0.2:434"));
   if (options.start_fa) MIPSEC_TRY(StartAgent("fa", "ifa", ":434"));
-  if (options.start_gw) MIPSEC_TRY(StartAgent("gw", "mvpn", "192.0.2.2:500"));
+  switch (options.mvpn) {
+    case Mvpn::kNone: break;
+    case Mvpn::kMipsec: MIPSEC_TRY(StartAgent("gw", "mvpn", "192.0.2.2:500")); break;
+    case Mvpn::kStrongswan: {
+      MIPSEC_ASSIGN_OR_RETURN(std::string policy, ReadSource("mvpn-policy.nft"));
+      MIPSEC_ASSIGN_OR_RETURN(std::string policy_path, WriteConfig("mvpn-policy.nft", policy));
+      MIPSEC_TRY(topo_->Run("mvpn", {"nft", "-f", policy_path}));
+      MIPSEC_ASSIGN_OR_RETURN(swan_, StrongswanPeer::Start(*topo_, "mvpn", StrongswanMvpn()));
+      break;
+    }
+  }
   return Ok{};
 }
 
@@ -159,6 +170,30 @@ Result<std::uint64_t> Figure1Net::FirewallRejects() {
   std::size_t at = r.out.find("packets ");
   if (at == std::string::npos) return Error(Errc::kMalformed, "no packet count in: " + r.out);
   return std::stoull(r.out.substr(at + 8));
+}
+
+StrongswanConfig Figure1Net::StrongswanMvpn() {
+  StrongswanConfig cfg;
+  cfg.interfaces_use = "eth0";
+  // kernel-libipsec routes each TIA into its TUN with a source address from
+  // the local traffic selector, so the mVPN holds one intranet address
+  // (10.255.255.1 on lo, figure1.topo) and offers the intranet; which
+  // traffic may really pass is mvpn-policy.nft's business.
+  SwanConnection& rw = cfg.AddConnection("rw");
+  rw.local_addrs = {Str(kGateway)};
+  rw.local.id = Str(kGatewayId.substr(5));  // "fqdn:" off: strongSwan takes the bare name
+  rw.remote.id = "%any";
+  rw.psk = "mipsec figure 1!";  // the bytes of kPsk
+  rw.pool_addrs = "10.10.0.0/24";
+  rw.unique = "never";
+  rw.mobike = true;
+  rw.dpd_delay_s = 30;
+  // RFC 5265 4.2 / R25: clients reach only the i-HA, with Mobile IPv4
+  // (mvpn-policy.nft).
+  SwanChild& ha = rw.AddChild("intranet");
+  ha.local_ts = {"10.0.0.0/8"};
+  ha.esp_proposals = "aes128gcm16";
+  return cfg;
 }
 
 Child* Figure1Net::program(std::string_view name) {

@@ -17,9 +17,11 @@
 //   DHCP            one dnsmasq per visited network (c: rc, f: ifa, pub:
 //                   rext, natnet: nat), leases in the run directory;
 //   the agents      (Options) `mipsec ha` in iha (ha.toml), `mipsec fa` in
-//                   ifa (fa.toml), `mipsec gw` in mvpn (gw.toml), each
-//                   started from its config with @RUN@ replaced by the run
-//                   directory, and waited for until it listens.
+//                   ifa (fa.toml), and as the mVPN in mvpn either
+//                   `mipsec gw` (gw.toml) or strongSwan (StrongswanMvpn(),
+//                   with mvpn-policy.nft); each started from its config with
+//                   @RUN@ replaced by the run directory, and waited for
+//                   until it listens.
 //
 // Everything is owned: the destructor stops the programs (SIGTERM, then
 // SIGKILL), deletes the namespaces (testing/netns also does that if the test
@@ -39,6 +41,7 @@
 #include "common/result.h"
 #include "testing/netns/exec.h"
 #include "testing/netns/topology.h"
+#include "testing/strongswan/strongswan_peer.h"
 
 namespace mipsec::testing {
 
@@ -52,10 +55,20 @@ enum class Access {
 };
 std::string_view AccessName(Access a);  // "home", "c", "f", "pub", "natnet"
 
+// Which program is the mVPN in the DMZ.
+enum class Mvpn {
+  kNone,
+  kMipsec,      // `mipsec gw` (gw.toml)
+  // strongSwan 5.9.8's charon (kernel-libipsec): RFC 5266 needs no Mobile IP
+  // in the gateway, only IKEv2 with MOBIKE and NAT-T, TIAs routable in the
+  // intranet and a policy passing Mobile IPv4 to the i-HA (mvpn-policy.nft).
+  kStrongswan,
+};
+
 struct Figure1Options {
   bool start_ha = true;
   bool start_fa = true;
-  bool start_gw = true;  // false: the test brings its own mVPN (strongSwan)
+  Mvpn mvpn = Mvpn::kMipsec;
   bool start_dhcp = true;
 };
 
@@ -96,6 +109,10 @@ class Figure1Net {
   // A program this fixture started ("ha", "fa", "gw", "dnsmasq-c", ...);
   // nullptr if not started.
   Child* program(std::string_view name);
+  // The strongSwan mVPN (Mvpn::kStrongswan), else nullptr.
+  StrongswanPeer* strongswan() { return swan_.get(); }
+  // What the strongSwan mVPN runs.
+  static StrongswanConfig StrongswanMvpn();
   // Its stderr so far (the daemons' logs).
   std::string Log(std::string_view name);
   // Every started program's state and the tail of its stderr, for failures.
@@ -116,6 +133,7 @@ class Figure1Net {
   Status StartAgent(std::string_view kind, std::string_view ns, std::string_view listen);
 
   std::unique_ptr<Topology> topo_;
+  std::unique_ptr<StrongswanPeer> swan_;  // destroyed before topo_
   std::string run_dir_;
   std::map<std::string, Child*, std::less<>> programs_;
   bool keep_run_dir_ = false;
