@@ -184,6 +184,38 @@ TEST_F(Figure1NetTest, IntranetRoutesEveryWayAndTheHomeLinkHasTheHa) {
   EXPECT_EQ(adv->ToString(), "10.1.0.2");
 }
 
+// The walk's measuring stick: tcp_probe's session from the CN to the home
+// address survives a 400 ms loss of carrier, which it reports as one gap.
+TEST_F(Figure1NetTest, TcpProbeTimesAnInterruptionAndKeepsTheSession) {
+  auto net = Make({.start_ha = false, .start_fa = false, .mvpn = Mvpn::kNone});
+  ASSERT_NE(net, nullptr);
+  Place(*net, Access::kHome, "10.1.0.10/24", "10.1.0.1");
+  auto server = net->topo().Spawn("mn", {MIPSEC_TCP_PROBE, "serve", "--bind", "10.1.0.10"});
+  ASSERT_TRUE(server.ok());
+  auto client = net->topo().Spawn(
+      "cn", {MIPSEC_TCP_PROBE, "connect", "--to", "10.1.0.10", "--interval-ms", "10"});
+  ASSERT_TRUE(client.ok());
+  const auto connected_by = Clock::now() + std::chrono::seconds(5);
+  while ((*client)->Stdout().find("connected") == std::string::npos && Clock::now() < connected_by)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_NE((*client)->Stdout().find("connected"), std::string::npos) << (*client)->Stderr();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(net->topo().Run("air", {"ip", "link", "set", "radio", "down"}).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  ASSERT_TRUE(net->topo().Run("air", {"ip", "link", "set", "radio", "up"}).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  (*client)->Stop(Duration::Seconds(2));
+  const std::string out = (*client)->Stdout();
+  EXPECT_NE(out.find("\"alive\":true"), std::string::npos) << out;
+  const std::size_t gap = out.find("\"event\":\"gap\"");
+  ASSERT_NE(gap, std::string::npos) << out;
+  const std::size_t ms = out.find("\"ms\":", gap);
+  ASSERT_NE(ms, std::string::npos);
+  const double gap_ms = std::stod(out.substr(ms + 5));
+  EXPECT_GE(gap_ms, 390.0) << out;
+  EXPECT_LT(gap_ms, 5000.0) << out;
+}
+
 TEST_F(Figure1NetTest, DnsmasqLeasesOnEveryVisitedNetwork) {
   auto net = Make({.start_ha = false, .start_fa = false, .mvpn = Mvpn::kNone});
   ASSERT_NE(net, nullptr);
