@@ -53,6 +53,7 @@ class MipsecProcess {
     if (mkdtemp(tmpl) == nullptr) return Error(Errc::kSystem, "mkdtemp failed");
     g->dir_ = tmpl;
     const std::string config = g->dir_ + "/" + args[0] + ".toml";
+    g->config_ = config;
     std::ofstream(config) << toml;
     std::vector<std::string> argv = {MIPSEC_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -97,6 +98,8 @@ class MipsecProcess {
     return child_->Stop(Duration::Seconds(5));
   }
   bool Running() { return child_->Running(); }
+  // The config file it was started with (a test may rewrite it and SIGHUP).
+  const std::string& ConfigPath() const { return config_; }
   std::string Log() const { return child_->Stderr(); }
   pid_t pid() const { return child_->pid(); }
   // SIGUSR1 and the counters line it logs.
@@ -143,6 +146,7 @@ class MipsecProcess {
   }
   std::string what_;
   std::string dir_;
+  std::string config_;
   std::unique_ptr<Child> child_;
 };
 

@@ -49,7 +49,11 @@ int RunFa(const FaOptions& o) {
     std::fprintf(stderr, "mipsec fa: event loop: %s\n", loop.error().ToString().c_str());
     return 1;
   }
-  Result<std::unique_ptr<mip4d::FaDaemon>> daemon = mip4d::FaDaemon::Create(*cfg, **loop, log);
+  mip4d::FaDaemonOptions fa_options;
+  fa_options.config_path = o.config;  // SIGHUP re-reads it
+  if (!o.log_level.empty()) fa_options.log_level = level;
+  Result<std::unique_ptr<mip4d::FaDaemon>> daemon =
+      mip4d::FaDaemon::Create(*cfg, **loop, log, fa_options);
   if (!daemon.ok()) {
     std::fprintf(stderr, "mipsec fa: %s: %s\n", o.config.c_str(),
                  daemon.error().detail().c_str());
@@ -72,12 +76,16 @@ Handler AddFa(CLI::App& app) {
       "fa",
       "Run the Mobile IPv4 foreign agent (RFC 5944; reverse tunnelling RFC 3024; RFC 3519 "
       "behind a NAT) in the foreground until SIGTERM/SIGINT; SIGUSR1 logs the counters");
-  cmd->add_option("--config", opts->config,
+  cmd->add_option("--config,-c", opts->config,
                   "Foreign agent configuration (TOML; docs/configuration.md, examples/fa.toml)")
       ->required();
   cmd->add_option("--log-level", opts->log_level,
                   "Override the config's log_level: trace, debug, info, notice, warning, error, "
                   "off");
+  cmd->footer(
+      "Signals: SIGINT/SIGTERM stop cleanly (routes and rules removed, exit 0); SIGUSR1 logs "
+      "the counters; SIGHUP re-reads the config file and applies it without dropping visitors "
+      "(a bad file is logged with file:line and changes nothing; see docs/configuration.md).");
   return [opts]() { return RunFa(*opts); };
 }
 

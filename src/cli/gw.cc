@@ -34,7 +34,10 @@ int RunGw(const GwOptions& o) {
     cfg->log_level = *level;
   }
   platform::StderrSink sink;
-  auto daemon = ikev2d::GwDaemon::Create(*cfg, ikev2d::GwDaemonOptions{}, &sink);
+  ikev2d::GwDaemonOptions opts;
+  opts.config_path = o.config;  // SIGHUP re-reads it
+  if (!o.log_level.empty()) opts.log_level = cfg->log_level;
+  auto daemon = ikev2d::GwDaemon::Create(*cfg, opts, &sink);
   if (!daemon.ok()) {
     std::fprintf(stderr, "mipsec gw: %s\n", daemon.error().ToString().c_str());
     return 1;
@@ -66,7 +69,8 @@ Handler AddGw(CLI::App& app) {
       "Needs net.ipv4.ip_forward=1 to forward clients' traffic. The TIA pool is routed into "
       "the TUN; [policy] is enforced with an nftables table the daemon installs and removes.\n"
       "Signals: SIGINT/SIGTERM stop cleanly (IKE SAs deleted, routes removed, exit 0); "
-      "SIGUSR1 logs the counters.");
+      "SIGUSR1 logs the counters; SIGHUP re-reads the config file: [[peer]] PSKs, psk and "
+      "log_level apply to new IKE SAs, established SAs stay up (docs/configuration.md).");
   return [o] { return RunGw(*o); };
 }
 

@@ -40,6 +40,8 @@ int RunHa(const HaOptions& o) {
   }
   mip4d::HaDaemonOptions opts;
   opts.tun_name = o.tun_name;
+  opts.config_path = o.config;  // SIGHUP re-reads it
+  if (!o.log_level.empty()) opts.log_level = cfg->log_level;
   if (o.advertisement_interval >= 0) {
     opts.advertisement_interval =
         Duration::Millis(static_cast<std::int64_t>(o.advertisement_interval * 1000));
@@ -81,7 +83,8 @@ Handler AddHa(CLI::App& app) {
       ->check(CLI::Range(0.0, 1800.0));
   sub->footer(
       "Signals: SIGINT/SIGTERM stop cleanly (routes removed, exit 0); SIGUSR1 logs the "
-      "counters.");
+      "counters; SIGHUP re-reads the config file and applies it without dropping bindings "
+      "(a bad file is logged with file:line and changes nothing; see docs/configuration.md).");
   return [o] { return RunHa(*o); };
 }
 

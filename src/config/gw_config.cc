@@ -890,17 +890,112 @@ Result<VpnClientConfig> LoadVpnClientConfig(const std::string& path, const FileR
 
 // ---- Mapping ----
 
-GwPskTable::GwPskTable(const GwConfig& config) {
+GwPskTable::GwPskTable(const GwConfig& config) { Replace(config); }
+
+void GwPskTable::Replace(const GwConfig& config) {
+  Table fresh;
   for (const GwPeerPsk& p : config.peers) {
-    by_id_.emplace(std::make_pair(static_cast<std::uint8_t>(p.id.type), p.id.data), p.psk);
+    fresh.emplace(std::make_pair(static_cast<std::uint8_t>(p.id.type), p.id.data), p.psk);
   }
-  if (config.ike.auth.kind == ikev2::AuthKind::kPsk) shared_ = config.ike.auth.psk;
+  std::unique_ptr<SecretBytes> shared;
+  if (config.ike.auth.kind == ikev2::AuthKind::kPsk && !config.ike.auth.psk.empty()) {
+    shared = std::make_unique<SecretBytes>(config.ike.auth.psk);
+  }
+  if (!by_id_.empty()) retired_tables_.push_back(std::move(by_id_));
+  if (shared_) retired_shared_.push_back(std::move(shared_));
+  by_id_ = std::move(fresh);
+  shared_ = std::move(shared);
 }
 
 const SecretBytes* GwPskTable::Find(const IdPayload& peer_id) const {
   auto it = by_id_.find(std::make_pair(static_cast<std::uint8_t>(peer_id.type), peer_id.data));
   if (it != by_id_.end()) return &it->second;
-  return shared_.empty() ? nullptr : &shared_;
+  return shared_.get();
+}
+
+namespace {
+
+template <typename T>
+void Key(std::vector<std::string>& out, const char* name, const T& a, const T& b) {
+  if (!(a == b)) out.emplace_back(name);
+}
+
+const GwPeerPsk* FindPeer(const std::vector<GwPeerPsk>& list, const IdPayload& id) {
+  for (const GwPeerPsk& p : list) {
+    if (p.id == id) return &p;
+  }
+  return nullptr;
+}
+
+bool SameLifetimes(const ikev2::Lifetimes& a, const ikev2::Lifetimes& b) {
+  return a.ike_soft == b.ike_soft && a.ike_hard == b.ike_hard && a.child_soft == b.child_soft &&
+         a.child_hard == b.child_hard;
+}
+
+bool SamePolicy(const std::optional<GwPolicy>& a, const std::optional<GwPolicy>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  return !a || (a->i_ha == b->i_ha && a->rules == b->rules);
+}
+
+}  // namespace
+
+ReloadDiff DiffGwConfig(const GwConfig& r, const GwConfig& l) {
+  ReloadDiff d;
+  for (const GwPeerPsk& n : l.peers) {
+    const GwPeerPsk* o = FindPeer(r.peers, n.id);
+    if (o == nullptr) {
+      ++d.peers_added;
+    } else if (!o->psk.Equals(n.psk)) {
+      ++d.peers_rekeyed;
+    }
+  }
+  for (const GwPeerPsk& o : r.peers) {
+    if (FindPeer(l.peers, o.id) == nullptr) ++d.peers_removed;
+  }
+  if (!r.ike.auth.psk.Equals(l.ike.auth.psk)) d.changed.emplace_back("psk");
+  Key(d.changed, "log_level", r.log_level, l.log_level);
+  std::vector<std::string>& x = d.restart_only;
+  Key(x, "listen", r.listen, l.listen);
+  Key(x, "ike_port", r.ike_port, l.ike_port);
+  Key(x, "natt_port", r.natt_port, l.natt_port);
+  Key(x, "local_id", r.ike.local_id, l.ike.local_id);
+  Key(x, "remote_id", r.ike.remote_id, l.ike.remote_id);
+  Key(x, "auth", r.ike.auth.kind, l.ike.auth.kind);
+  Key(x, "ike_proposals", r.ike.ike_proposals, l.ike.ike_proposals);
+  Key(x, "esp_proposals", r.ike.esp_proposals, l.ike.esp_proposals);
+  if (!SameLifetimes(r.ike.lifetimes, l.ike.lifetimes)) x.emplace_back("lifetimes");
+  Key(x, "dpd_interval", r.ike.dpd_interval, l.ike.dpd_interval);
+  Key(x, "nat_keepalive", r.ike.nat_keepalive, l.ike.nat_keepalive);
+  Key(x, "force_encapsulation", r.ike.force_encapsulation, l.ike.force_encapsulation);
+  Key(x, "fragmentation", r.ike.fragmentation, l.ike.fragmentation);
+  Key(x, "mobike", r.ike.mobike, l.ike.mobike);
+  Key(x, "mobike_return_routability", r.ike.mobike_return_routability,
+      l.ike.mobike_return_routability);
+  Key(x, "cookie_threshold", r.cookie_threshold, l.cookie_threshold);
+  Key(x, "control_socket", r.control_socket, l.control_socket);
+  if (!(r.pool_first == l.pool_first && r.pool_last == l.pool_last &&
+        r.pool_prefix == l.pool_prefix && r.pool_netmask == l.pool_netmask &&
+        r.pool_dns == l.pool_dns)) {
+    x.emplace_back("tia_pool");
+  }
+  Key(x, "intranet.prefixes", r.intranet, l.intranet);
+  Key(x, "intranet.tun", r.tun_name, l.tun_name);
+  Key(x, "intranet.tun_mtu", r.tun_mtu, l.tun_mtu);
+  if (!SamePolicy(r.policy, l.policy)) x.emplace_back("policy");
+  return d;
+}
+
+GwConfig MergeGwReload(const GwConfig& running, const GwConfig& loaded) {
+  GwConfig c = running;
+  c.peers = loaded.peers;
+  // The shared key only within the running auth method (a switch between
+  // psk and cert is restart-only).
+  if (running.ike.auth.kind == ikev2::AuthKind::kPsk &&
+      loaded.ike.auth.kind == ikev2::AuthKind::kPsk) {
+    c.ike.auth.psk = loaded.ike.auth.psk;
+  }
+  c.log_level = loaded.log_level;
+  return c;
 }
 
 Result<ikev2::PeerConfig> ToResponderPeerConfig(const GwConfig& config,
@@ -922,7 +1017,9 @@ Result<ikev2::PeerConfig> ToResponderPeerConfig(const GwConfig& config,
   pc.address_provider = pool;
   pc.virtual_ip_netmask = config.pool_netmask;
   pc.virtual_ip_dns = config.pool_dns;
-  if (!config.peers.empty()) pc.psk_provider = psks;
+  // The table whenever the gateway uses PSKs, so that a reload can add
+  // [[peer]] entries to a gateway started without any.
+  if (psks != nullptr && config.ike.auth.kind == ikev2::AuthKind::kPsk) pc.psk_provider = psks;
   return pc;
 }
 

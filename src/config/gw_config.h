@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,7 @@
 #include "common/result.h"
 #include "common/secret.h"
 #include "common/time.h"
+#include "config/config_reload.h"  // ReloadDiff
 #include "config/daemon_config.h"  // FileReader, ReadFileToString
 #include "crypto/x509.h"
 #include "ikev2/codec/id_payload.h"
@@ -220,16 +222,42 @@ Result<VpnClientConfig> LoadVpnClientConfig(const std::string& path,
 
 // The gateway's PSKs by client identity: the [[peer]] entries, else the
 // shared gateway.psk for any other identity. Copies the keys.
+//
+// Replace (a reload) swaps in another config's keys for every later Find.
+// The IKE layer keeps the pointer Find returned for the IKE_AUTH exchange
+// in progress, so the replaced keys are not freed but retired: they stay
+// in memory (wiped at destruction) and are never found again.
 class GwPskTable final : public ikev2::PskProvider {
  public:
   explicit GwPskTable(const GwConfig& config);
+  GwPskTable(const GwPskTable&) = delete;
+  GwPskTable& operator=(const GwPskTable&) = delete;
   const SecretBytes* Find(const ikev2::IdPayload& peer_id) const override;
   std::size_t size() const { return by_id_.size(); }
+  void Replace(const GwConfig& config);
 
  private:
-  std::map<std::pair<std::uint8_t, Bytes>, SecretBytes> by_id_;
-  SecretBytes shared_;
+  using Table = std::map<std::pair<std::uint8_t, Bytes>, SecretBytes>;
+  Table by_id_;
+  std::unique_ptr<SecretBytes> shared_;  // empty: no shared key
+  // Replaced tables (std::map moves keep their nodes, so pointers into
+  // them stay valid) and shared keys.
+  std::vector<Table> retired_tables_;
+  std::vector<std::unique_ptr<SecretBytes>> retired_shared_;
 };
+
+// A reload of `mipsec gw` (SIGHUP): what changed between the running config
+// and a freshly parsed one. Live: [[peer]] PSKs (added, removed, re-keyed;
+// the peer kind is "client"), the shared gateway psk ("psk"), log_level —
+// they apply to IKE SAs set up from now on; established IKE and CHILD SAs
+// stay as they are. Everything else (listen, ports, identities, auth
+// method, certificates and keys, proposals, lifetimes, DPD, MOBIKE, the TIA
+// pool, intranet, TUN, [policy], cookie_threshold, control_socket) is
+// restart-only: named in restart_only when it differs (certificates are
+// not compared: with auth = "cert" the daemon says they are not reloaded).
+ReloadDiff DiffGwConfig(const GwConfig& running, const GwConfig& loaded);
+// `running` with the live keys of `loaded`: what the daemon applies.
+GwConfig MergeGwReload(const GwConfig& running, const GwConfig& loaded);
 
 // The responder PeerConfig of the gateway: identities, auth (certificates,
 // or PSKs: the shared gateway.psk in both directions, or with [[peer]]

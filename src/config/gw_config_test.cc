@@ -316,6 +316,55 @@ TEST(GwConfigTest, PeersWithTheirOwnKeys) {
   EXPECT_EQ(KeyHex(*shared_table.Find(IdPayload::Fqdn("b"))), "ffeeddccbbaa99887766554433221100");
 }
 
+TEST(GwConfigReloadTest, ReplacedKeysAreRetiredNotFreed) {
+  GwConfig a = GwOk(GwPsk("", "[[peer]]\nid = \"fqdn:b\"\npsk = \"ffeeddccbbaa99887766554433221100\"\n"));
+  GwPskTable table(a);
+  const SecretBytes* held = table.Find(IdPayload::Fqdn("b"));  // an IKE_AUTH in progress
+  const SecretBytes* shared = table.Find(IdPayload::Fqdn("x"));
+  ASSERT_NE(held, nullptr);
+  ASSERT_NE(shared, nullptr);
+  GwConfig b = GwOk(Gw("", "[[peer]]\nid = \"fqdn:c\"\npsk = \"" + std::string(kPskHex) + "\"\n"));
+  table.Replace(b);
+  EXPECT_EQ(table.Find(IdPayload::Fqdn("b")), nullptr);  // removed, and no shared key now
+  ASSERT_NE(table.Find(IdPayload::Fqdn("c")), nullptr);
+  EXPECT_EQ(KeyHex(*table.Find(IdPayload::Fqdn("c"))), kPskHex);
+  // The pointers handed out before still read the old keys.
+  EXPECT_EQ(KeyHex(*held), "ffeeddccbbaa99887766554433221100");
+  EXPECT_EQ(KeyHex(*shared), kPskHex);
+}
+
+TEST(GwConfigReloadTest, DiffAndMerge) {
+  const std::string peer_b = "[[peer]]\nid = \"fqdn:b\"\npsk = \"ffeeddccbbaa99887766554433221100\"\n";
+  const std::string peer_b2 = "[[peer]]\nid = \"fqdn:b\"\npsk = \"aaeeddccbbaa99887766554433221100\"\n";
+  const std::string peer_c = "[[peer]]\nid = \"fqdn:c\"\npsk = \"bbeeddccbbaa99887766554433221100\"\n";
+  GwConfig a = GwOk(GwPsk("", peer_b));
+  GwConfig same = GwOk(GwPsk("", peer_b));
+  EXPECT_TRUE(DiffGwConfig(a, same).empty());
+  GwConfig b = GwOk(GwPsk("log_level = \"debug\"\nike_port = 5000\n", peer_b2 + peer_c));
+  ReloadDiff d = DiffGwConfig(a, b);
+  EXPECT_EQ(d.peers_added, 1);
+  EXPECT_EQ(d.peers_rekeyed, 1);
+  EXPECT_EQ(d.peers_removed, 0);
+  EXPECT_EQ(d.changed, (std::vector<std::string>{"log_level"}));
+  EXPECT_EQ(d.restart_only, (std::vector<std::string>{"ike_port"}));
+  EXPECT_EQ(d.Summary("client"),
+            "1 client added, 1 client re-keyed; changed: log_level; not applied (restart "
+            "needed): ike_port");
+  GwConfig m = MergeGwReload(a, b);
+  EXPECT_EQ(m.ike_port, a.ike_port);
+  EXPECT_EQ(m.log_level, LogLevel::kDebug);
+  ASSERT_EQ(m.peers.size(), 2u);
+  EXPECT_TRUE(DiffGwConfig(a, m).restart_only.empty());
+  // Removing every peer and the pool changing.
+  GwConfig c = GwOk(
+      "[gateway]\nlisten = \"192.0.2.1\"\nlocal_id = \"fqdn:gw.example.com\"\npsk = \"" +
+      std::string(kPskHex) + "\"\n[tia_pool]\nrange = \"10.98.0.0/24\"\n[intranet]\nprefixes = "
+      "[\"10.1.0.0/16\"]\n");
+  ReloadDiff e = DiffGwConfig(a, c);
+  EXPECT_EQ(e.peers_removed, 1);
+  EXPECT_EQ(e.restart_only, (std::vector<std::string>{"tia_pool"}));
+}
+
 TEST(GwConfigTest, PskFileRelativeAndAbsolute) {
   FakeFiles files;
   files.files["/etc/mipsec/gw.psk"] = std::string(kPskHex) + "\n";

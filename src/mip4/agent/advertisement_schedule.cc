@@ -48,6 +48,21 @@ AdvertisementSchedule::AdvertisementSchedule(const AdvertisementTiming& timing)
   }
 }
 
+void AdvertisementSchedule::SetTiming(const AdvertisementTiming& timing, Timestamp now) {
+  timing_ = timing;
+  if (timing_.min_interval == Duration::Zero()) {
+    timing_.min_interval = timing_.max_interval * 3 / 4;  // RFC 1256 default
+  }
+  if (!started_) return;
+  if (timing_.solicited_only) {
+    periodic_due_ = Timestamp::Infinite();
+  } else if (periodic_due_ == Timestamp::Infinite()) {
+    periodic_due_ = now;
+  } else {
+    periodic_due_ = std::min(periodic_due_, now + timing_.max_interval);
+  }
+}
+
 void AdvertisementSchedule::Start(Timestamp now) {
   if (started_) return;
   started_ = true;

@@ -55,6 +55,8 @@ struct AdvertisementTiming {
   bool solicited_only = false;
   Duration max_response_delay = kMaxResponseDelay;
   Duration min_multicast_gap = Duration::Seconds(1);
+
+  bool operator==(const AdvertisementTiming&) const = default;
 };
 
 // The shortest ICMP Lifetime (whole seconds) for advertisements sent every
@@ -88,6 +90,11 @@ class AdvertisementSchedule {
   void OnMulticastSent(Timestamp now, RandomSource& rng);
   // A solicitation that asks for a multicast answer arrived at `now`.
   void OnSolicitation(Timestamp now, RandomSource& rng);
+
+  // New timing (a configuration reload; validated by the caller): the next
+  // periodic advertisement is due no later than one new max_interval from
+  // `now`; the sequence continues (RFC 5944 2.3.2).
+  void SetTiming(const AdvertisementTiming& timing, Timestamp now);
 
   // Takes the sequence number for the next advertisement sent (either kind).
   std::uint16_t TakeSequence();

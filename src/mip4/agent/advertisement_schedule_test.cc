@@ -103,5 +103,35 @@ TEST(AdvertisementScheduleTest, TimingIsValidated) {
   EXPECT_FALSE(ValidateAdvertisementTiming(t).ok());
 }
 
+TEST(AdvertisementScheduleTest, SetTimingTakesEffectAtOnceAndKeepsTheSequence) {
+  DeterministicRandom rng(3);
+  AdvertisementTiming slow;
+  slow.max_interval = Duration::Seconds(600);
+  AdvertisementSchedule s(slow);
+  Timestamp now = Timestamp::FromNanos(5);
+  s.Start(now);
+  for (int i = 0; i < 6; ++i) {  // past the initial burst
+    (void)s.TakeSequence();
+    s.OnMulticastSent(now, rng);
+    now = s.NextDue();
+  }
+  s.OnMulticastSent(now, rng);
+  ASSERT_GE(s.NextDue() - now, Duration::Seconds(450));
+  const std::uint16_t seq = s.next_sequence();
+  AdvertisementTiming fast;
+  fast.max_interval = Duration::Seconds(4);
+  s.SetTiming(fast, now);
+  EXPECT_LE(s.NextDue(), now + Duration::Seconds(4));  // not 450 s away any more
+  now = s.NextDue();
+  s.OnMulticastSent(now, rng);
+  EXPECT_GE(s.NextDue() - now, Duration::Seconds(3));  // 0.75 of the new maximum
+  EXPECT_LE(s.NextDue() - now, Duration::Seconds(4));
+  EXPECT_EQ(s.next_sequence(), seq);
+  AdvertisementTiming solicited = fast;
+  solicited.solicited_only = true;
+  s.SetTiming(solicited, now);
+  EXPECT_EQ(s.NextDue(), Timestamp::Infinite());
+}
+
 }  // namespace
 }  // namespace mipsec::mip4

@@ -169,7 +169,7 @@ Result<std::unique_ptr<ForeignAgent>> ForeignAgent::Create(ForeignAgentOptions o
 
 ForeignAgent::ForeignAgent(ForeignAgentOptions options, SaDatabase& sas, RandomSource& rng,
                            Logger logger)
-    : options_(std::move(options)), sas_(sas), rng_(rng), log_(std::move(logger)) {
+    : options_(std::move(options)), sas_(&sas), rng_(rng), log_(std::move(logger)) {
   links_.reserve(options_.interfaces.size());
   for (const FaInterface& f : options_.interfaces) {
     links_.push_back(Link{f, AdvertisementSchedule(options_.advertisement)});
@@ -177,9 +177,25 @@ ForeignAgent::ForeignAgent(ForeignAgentOptions options, SaDatabase& sas, RandomS
 }
 
 Status ForeignAgent::AddHomeAgentSa(Ipv4Address ha, SecurityAssociation sa) {
-  const std::uint32_t spi = sa.spi();
-  MIPSEC_TRY(sas_.AddPeerSa(ha, std::move(sa)));
-  ha_spi_.try_emplace(ha, spi);
+  // The first SA added per HA is the one requests are authenticated with
+  // (SaDatabase::FirstPeerSpi).
+  return sas_->AddPeerSa(ha, std::move(sa));
+}
+
+Status ForeignAgent::Reconfigure(Timestamp now, ForeignAgentOptions options, SaDatabase& sas) {
+  MIPSEC_TRY(ValidateOptions(options));
+  if (!(options.interfaces == options_.interfaces)) {
+    return Error(Errc::kInvalidArgument, "interfaces: cannot change on a running foreign agent");
+  }
+  if (options.advertisement_lifetime == 0) {
+    options.advertisement_lifetime = MinAdvertisementLifetime(options.advertisement);
+  }
+  // Nothing fails from here on.
+  if (!(options.advertisement == options_.advertisement)) {
+    for (Link& l : links_) l.schedule.SetTiming(options.advertisement, now);
+  }
+  sas_ = &sas;
+  options_ = std::move(options);
   return Ok{};
 }
 
@@ -253,9 +269,9 @@ void ForeignAgent::EmitEvent(FaEvent::Kind kind, FaEvent::Cause cause, const Vis
 
 Status ForeignAgent::AppendMnFa(MessageBuilder& b, Ipv4Address home, const std::string& nai,
                                 std::uint32_t spi) {
-  MobileNodeSecurity* mn = home.IsAny() ? nullptr : sas_.FindMobileNode(home);
-  if (mn == nullptr && !nai.empty()) mn = sas_.FindMobileNodeByNai(nai);
-  SecurityAssociation* sa = mn != nullptr ? sas_.MobileNodeSa(*mn, spi) : nullptr;
+  MobileNodeSecurity* mn = home.IsAny() ? nullptr : sas_->FindMobileNode(home);
+  if (mn == nullptr && !nai.empty()) mn = sas_->FindMobileNodeByNai(nai);
+  SecurityAssociation* sa = mn != nullptr ? sas_->MobileNodeSa(*mn, spi) : nullptr;
   if (sa == nullptr) return Error(Errc::kNotFound, "MN-FA SA " + std::to_string(spi) + " gone");
   return b.AppendAuth(kExtMnFaAuth, sa->spi(), sa->authenticator_size(),
                       [sa](ByteSpan covered) { return sa->Compute(covered); });
@@ -357,8 +373,8 @@ std::optional<std::uint8_t> ForeignAgent::CheckRequest(Timestamp now, Request& r
   const std::size_t mnha = *ext.Find(kExtMnHaAuth);  // Validate() requires it
 
   // 3.7.2.1: exactly one valid MN-FA when the FA shares an SA with the MN.
-  MobileNodeSecurity* mn = q.home_address.IsAny() ? nullptr : sas_.FindMobileNode(q.home_address);
-  if (mn == nullptr && !r.key.nai.empty()) mn = sas_.FindMobileNodeByNai(r.key.nai);
+  MobileNodeSecurity* mn = q.home_address.IsAny() ? nullptr : sas_->FindMobileNode(q.home_address);
+  if (mn == nullptr && !r.key.nai.empty()) mn = sas_->FindMobileNodeByNai(r.key.nai);
   if (mn != nullptr) {
     std::string failure;
     if (ext.Count(kExtMnFaAuth) != 1) {
@@ -366,7 +382,7 @@ std::optional<std::uint8_t> ForeignAgent::CheckRequest(Timestamp now, Request& r
       r.mn_fa_spi = mn->sas.front().spi();
     } else {
       Result<AuthCoverage> cov = AuthenticationCoverageOfType(ext, kExtMnFaAuth);
-      SecurityAssociation* sa = cov.ok() ? sas_.MobileNodeSa(*mn, cov->spi) : nullptr;
+      SecurityAssociation* sa = cov.ok() ? sas_->MobileNodeSa(*mn, cov->spi) : nullptr;
       r.mn_fa_spi = sa != nullptr ? sa->spi() : mn->sas.front().spi();
       if (sa == nullptr) {
         failure = "unknown MN-FA SPI " + std::to_string(cov.ok() ? cov->spi : 0);
@@ -434,7 +450,7 @@ std::optional<std::uint8_t> ForeignAgent::CheckRequest(Timestamp now, Request& r
       visitors_.pending_count() >= options_.max_pending) {
     return Code(ReplyCode::kFaInsufficientResources);
   }
-  if (options_.require_fa_ha_sa && !ha_spi_.contains(q.home_agent)) {
+  if (options_.require_fa_ha_sa && !sas_->FirstPeerSpi(q.home_agent)) {
     MIPSEC_LOG(log_, kInfo) << "no FA-HA SA with home agent " << q.home_agent;
     return Code(ReplyCode::kFaAdministrativelyProhibited);
   }
@@ -465,8 +481,8 @@ void ForeignAgent::Relay(Timestamp now, Request& r) {
   const bool deregistration = q.lifetime == 0 || q.home_address == q.care_of_address;
   bool fa_ha = false;
   if (!deregistration && !q.decapsulation_by_mn && coa_is_ours) {
-    if (auto it = ha_spi_.find(q.home_agent); it != ha_spi_.end()) {
-      SecurityAssociation* sa = sas_.PeerSa(q.home_agent, it->second);
+    if (const std::optional<std::uint32_t> spi = sas_->FirstPeerSpi(q.home_agent)) {
+      SecurityAssociation* sa = sas_->PeerSa(q.home_agent, *spi);
       if (sa != nullptr) {
         Status s = b.AppendAuth(kExtFaHaAuth, sa->spi(), sa->authenticator_size(),
                                 [sa](ByteSpan covered) { return sa->Compute(covered); });
@@ -616,13 +632,13 @@ void ForeignAgent::HandleReply(Timestamp now, const UdpReceived& d) {
   // the request with it ("in this case", 3.7.1: not a deregistration, the
   // FA's own care-of address) and the Lifetime is nonzero.
   const bool p_fa_ha = v->pending->fa_ha_authenticated;
-  if (p_fa_ha && ha_spi_.contains(rep.home_agent) && rep.lifetime != 0) {
+  if (p_fa_ha && sas_->FirstPeerSpi(rep.home_agent) && rep.lifetime != 0) {
     std::string failure;
     if (ext.Count(kExtFaHaAuth) != 1) {
       failure = std::to_string(ext.Count(kExtFaHaAuth)) + " FA-HA extensions, exactly 1 needed";
     } else {
       Result<AuthCoverage> cov = AuthenticationCoverageOfType(ext, kExtFaHaAuth);
-      SecurityAssociation* sa = cov.ok() ? sas_.PeerSa(rep.home_agent, cov->spi) : nullptr;
+      SecurityAssociation* sa = cov.ok() ? sas_->PeerSa(rep.home_agent, cov->spi) : nullptr;
       if (sa == nullptr) {
         failure = "unknown FA-HA SPI " + std::to_string(cov.ok() ? cov->spi : 0);
       } else if (!sa->Verify(cov->covered, cov->authenticator).ok()) {

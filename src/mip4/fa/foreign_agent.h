@@ -143,6 +143,8 @@ struct FaInterface {
   std::optional<int> prefix_length;
   // RFC 1256 AdvertisementAddress: 224.0.0.1 or 255.255.255.255 (2.1).
   Ipv4Address advertisement_address = Ipv4Address::AllSystems();
+
+  bool operator==(const FaInterface&) const = default;
 };
 
 struct ForeignAgentOptions {
@@ -300,6 +302,19 @@ class ForeignAgent {
   // (the first one added per HA). SaDatabase errors as is.
   Status AddHomeAgentSa(Ipv4Address ha, SecurityAssociation sa);
 
+  // A configuration reload (SIGHUP in the daemon): from now on the FA uses
+  // `options` and the MN-FA and FA-HA SAs of `sas` (which must outlive the
+  // ForeignAgent or the next Reconfigure; the caller may destroy the
+  // previous database once this returned Ok). Every visitor, pending
+  // registration and UDP tunnel stays; limits apply to new registrations
+  // (a lower max_visitors evicts nobody); the advertisement timing applies
+  // from the next advertisement, the sequence continues. The interfaces
+  // cannot change on a running FA (kInvalidArgument); on any error nothing
+  // changes.
+  Status Reconfigure(Timestamp now, ForeignAgentOptions options, SaDatabase& sas);
+  // The core's log level (a reload's log_level).
+  void set_log_level(LogLevel level) { log_.set_min_level(level); }
+
   // Inputs (see the file comment).
   void OnUdp(Timestamp now, const UdpReceived& datagram);
   void OnIcmp(Timestamp now, int ifindex, ByteSpan packet);
@@ -381,13 +396,12 @@ class ForeignAgent {
   void SendKeepalive(Timestamp now, std::pair<Ipv4Address, Ipv4Address> ends, UdpTunnel& t);
 
   ForeignAgentOptions options_;
-  SaDatabase& sas_;
+  SaDatabase* sas_;  // never null
   RandomSource& rng_;
   Logger log_;
   std::vector<Link> links_;
   bool started_ = false;
   VisitorList visitors_;
-  std::unordered_map<Ipv4Address, std::uint32_t> ha_spi_;
   // (care-of address, HA) -> RFC 3519 tunnel state.
   std::map<std::pair<Ipv4Address, Ipv4Address>, UdpTunnel> udp_tunnels_;
   // 3.7.2 denial rate limit, by the mobile node's source endpoint.

@@ -1173,5 +1173,61 @@ TEST_F(ForeignAgentTest, BehindNatDeclinedTunnelFallsBackToIpInIp) {
             FaResult::Action::kDone);
 }
 
+// ---- Reconfigure (a daemon's SIGHUP) ----
+
+TEST_F(ForeignAgentTest, ReconfigureKeepsVisitorsAndSwitchesKeysAndLimits) {
+  Make();
+  ASSERT_TRUE(fa_->AddHomeAgentSa(kHa, Sa(kFaHaSpi, 0xa5)).ok());
+  ha_.fa_ha_key = 0xa5;
+  MnRequest m;
+  m.fixed.lifetime = 300;
+  Register(m);
+  ASSERT_TRUE(fa_->ActiveVisitor(kHome).has_value());
+  (void)Events();
+
+  // The FA-HA key re-keyed, max_registration_lifetime and the limits changed.
+  SaDatabase next;
+  ASSERT_TRUE(next.AddPeerSa(kHa, Sa(kFaHaSpi, 0xb6)).ok());
+  ForeignAgentOptions o = DefaultOptions();
+  o.max_registration_lifetime = 120;
+  o.max_visitors = 1;
+  ASSERT_TRUE(fa_->Reconfigure(now_, o, next).ok());
+  EXPECT_TRUE(Events().empty());
+  EXPECT_TRUE(DrainUdp().empty());
+  ASSERT_TRUE(fa_->ActiveVisitor(kHome).has_value()) << "the visitor stays";
+  EXPECT_EQ(fa_->options().max_registration_lifetime, 120);
+  EXPECT_TRUE(fa_->busy());
+
+  // The visitor's renewal is relayed with the new FA-HA key only.
+  MnRequest renew;
+  renew.fixed.lifetime = 100;
+  renew.fixed.identification += 1;
+  UdpTransmit relayed = RelayOf(renew);
+  TestHomeAgent old_ha;
+  old_ha.fa_ha_key = 0xa5;
+  EXPECT_FALSE(old_ha.Check(relayed.payload).ok);
+  TestHomeAgent new_ha;
+  new_ha.fa_ha_key = 0xb6;
+  TestHomeAgent::Checked c = new_ha.Check(relayed.payload);
+  EXPECT_TRUE(c.ok) << c.why;
+  EXPECT_TRUE(c.had_fa_ha);
+}
+
+TEST_F(ForeignAgentTest, ReconfigureRefusesNewInterfacesAndChangesNothing) {
+  Make();
+  SaDatabase next;
+  ForeignAgentOptions o = DefaultOptions();
+  o.interfaces[0].care_of_addresses.push_back(A("198.51.100.99"));
+  o.max_visitors = 7;
+  Status st = fa_->Reconfigure(now_, o, next);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), Errc::kInvalidArgument);
+  EXPECT_NE(st.error().detail().find("interfaces"), std::string::npos);
+  o = DefaultOptions();
+  o.max_visitors = 0;  // invalid
+  EXPECT_FALSE(fa_->Reconfigure(now_, o, next).ok());
+  EXPECT_EQ(fa_->options().max_visitors, DefaultOptions().max_visitors);
+}
+
 }  // namespace
 }  // namespace mipsec::mip4

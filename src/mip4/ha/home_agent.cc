@@ -65,6 +65,7 @@ std::string_view HaEventCauseName(HaEvent::Cause c) {
     case HaEvent::Cause::kDeregistration: return "deregistration";
     case HaEvent::Cause::kExpiry: return "expiry";
     case HaEvent::Cause::kKeepalive: return "keepalive";
+    case HaEvent::Cause::kRevoked: return "revoked";
   }
   return "?";
 }
@@ -134,7 +135,7 @@ Result<std::unique_ptr<HomeAgent>> HomeAgent::Create(HomeAgentOptions options, S
 
 HomeAgent::HomeAgent(HomeAgentOptions options, SaDatabase& sas, RandomSource& rng, Logger logger)
     : options_(std::move(options)),
-      sas_(sas),
+      sas_(&sas),
       rng_(rng),
       log_(std::move(logger)),
       bindings_(options_.expected_bindings),
@@ -145,9 +146,53 @@ HomeAgent::HomeAgent(HomeAgentOptions options, SaDatabase& sas, RandomSource& rn
 }
 
 Status HomeAgent::AddForeignAgentSa(Ipv4Address fa, SecurityAssociation sa) {
-  const std::uint32_t spi = sa.spi();
-  MIPSEC_TRY(sas_.AddPeerSa(fa, std::move(sa)));
-  fa_reply_spi_.emplace(fa, spi);  // keeps the first one
+  // The first SA added per FA is the reply SA (SaDatabase::FirstPeerSpi).
+  return sas_->AddPeerSa(fa, std::move(sa));
+}
+
+Status HomeAgent::Reconfigure(Timestamp now, HomeAgentOptions options, SaDatabase& sas) {
+  MIPSEC_TRY(ValidateOptions(options));
+  auto fixed = [](const char* what) {
+    return Error(Errc::kInvalidArgument,
+                 std::string(what) + ": cannot change on a running home agent");
+  };
+  if (options.address != options_.address) return fixed("address");
+  if (options.home_network != options_.home_network) return fixed("home_network");
+  if (options.home_ifindex != options_.home_ifindex) return fixed("home_ifindex");
+  if (options.home_address_pool != options_.home_address_pool) return fixed("home_address_pool");
+  if (options.advertisement_lifetime == 0) {
+    options.advertisement_lifetime = MinAdvertisementLifetime(options.advertisement);
+  }
+  // Nothing fails from here on.
+  SaDatabase& old = *sas_;
+  std::unordered_map<const MobileNodeSecurity*, Ipv4Address> assigned;
+  for (const MobileNodeSecurity& o : old.mobile_nodes()) {
+    MobileNodeSecurity* n = sas.FindSameMobileNode(o);
+    if (n != nullptr) {
+      n->replay = o.replay;  // RFC 5944 5.7: no replay window reopened
+      if (auto it = assigned_.find(&o); it != assigned_.end()) assigned.emplace(n, it->second);
+      continue;
+    }
+    // Revoked: no SA any more for its renewal or deregistration.
+    std::optional<Ipv4Address> home = o.home_address;
+    if (auto it = assigned_.find(&o); it != assigned_.end()) {
+      home = it->second;
+      assigned_addresses_.erase(it->second);
+    }
+    if (!home) continue;
+    const bool had = bindings_.Head(*home) != BindingCache::kNil;
+    if (!had) continue;
+    bindings_.RemoveAll(*home);
+    MIPSEC_LOG(log_, kInfo) << "mobile node " << *home
+                            << " removed from the configuration: binding revoked";
+    EmitIfChanged(*home, true, true, HaEvent::Cause::kRevoked);
+  }
+  assigned_ = std::move(assigned);
+  sas_ = &sas;
+  if (!(options.advertisement == options_.advertisement)) {
+    advertising_.SetTiming(options.advertisement, now);
+  }
+  options_ = std::move(options);
   return Ok{};
 }
 
@@ -179,10 +224,10 @@ HaResult HomeAgent::OnUdp(Timestamp now, const UdpReceived& d) {
 SecurityAssociation* HomeAgent::ReplySaForPeer(Ipv4Address peer,
                                                std::optional<std::uint32_t> spi) {
   if (spi) {
-    if (SecurityAssociation* sa = sas_.PeerSa(peer, *spi)) return sa;
+    if (SecurityAssociation* sa = sas_->PeerSa(peer, *spi)) return sa;
   }
-  auto it = fa_reply_spi_.find(peer);
-  return it == fa_reply_spi_.end() ? nullptr : sas_.PeerSa(peer, it->second);
+  const std::optional<std::uint32_t> first = sas_->FirstPeerSpi(peer);
+  return first ? sas_->PeerSa(peer, *first) : nullptr;
 }
 
 // RFC 5944 3.8.2.1 (c): exactly one FA-HA extension, valid under the SA the
@@ -231,8 +276,8 @@ HaResult HomeAgent::HandleRequest(Timestamp now, const UdpReceived& d) {
 
   // The mobile node: by home address, else by NAI (RFC 2794 2).
   MobileNodeSecurity* mn = nullptr;
-  if (!q.home_address.IsAny()) mn = sas_.FindMobileNode(q.home_address);
-  if (mn == nullptr && r.nai) mn = sas_.FindMobileNodeByNai(*r.nai);
+  if (!q.home_address.IsAny()) mn = sas_->FindMobileNode(q.home_address);
+  if (mn == nullptr && r.nai) mn = sas_->FindMobileNodeByNai(*r.nai);
   if (mn == nullptr) {
     // RFC 5944 3.8.2.1 (a): no security association with this MN.
     MIPSEC_LOG(log_, kNotice) << "registration request from " << src << " for home address "
@@ -249,10 +294,10 @@ HaResult HomeAgent::HandleRequest(Timestamp now, const UdpReceived& d) {
                               << " without MN-HA authentication, discarded";
     return Drop(HaDrop::kNoAuthorizationExtension);
   }
-  r.from_peer = sas_.HasPeer(src.address);
+  r.from_peer = sas_->HasPeer(src.address);
   const bool has_faha = ext.Count(kExtFaHaAuth) > 0;
   // ...and its authenticator valid.
-  SecurityAssociation* sa = sas_.MobileNodeSa(*mn, mnha->spi);
+  SecurityAssociation* sa = sas_->MobileNodeSa(*mn, mnha->spi);
   if (sa == nullptr || !sa->Verify(mnha->covered, mnha->authenticator).ok()) {
     ++counters_.mn_auth_failures;
     MIPSEC_LOG(log_, kWarning) << "security exception: MN-HA authentication failed for "
@@ -264,12 +309,12 @@ HaResult HomeAgent::HandleRequest(Timestamp now, const UdpReceived& d) {
     // With a valid FA-HA extension the HA MUST answer 131; with no FA-HA SA
     // it MAY. An FA we share an SA with that did not authenticate the
     // request gets nothing.
-    const bool reply = r.from_peer ? VerifyFaHa(sas_, ext, src.address, r.fa_spi)
+    const bool reply = r.from_peer ? VerifyFaHa(*sas_, ext, src.address, r.fa_spi)
                                    : options_.reply_on_mn_auth_failure;
     if (!reply) return Drop(HaDrop::kMnAuthFailed);
     // "SHOULD choose a security association that is likely to exist in the
     // mobile node": the SPI it used if we know it, else its first SA.
-    r.sa = sa != nullptr ? sa : sas_.MobileNodeSa(*mn, mn->sas.front().spi());
+    r.sa = sa != nullptr ? sa : sas_->MobileNodeSa(*mn, mn->sas.front().spi());
     if (MIPSEC_BUG_IF(r.sa == nullptr, "mobile node without SA")) {
       return Drop(HaDrop::kMnAuthFailed);
     }
@@ -312,7 +357,7 @@ void HomeAgent::ProcessAuthenticated(Timestamp now, Request& r) {
   // skip it for Lifetime 0; 3.5.4 forbids it on deregistrations).
   if (!dereg) {
     if (r.from_peer) {
-      if (!VerifyFaHa(sas_, ext, d.remote.address, r.fa_spi)) {
+      if (!VerifyFaHa(*sas_, ext, d.remote.address, r.fa_spi)) {
         ++counters_.fa_auth_failures;
         MIPSEC_LOG(log_, kWarning) << "security exception: FA-HA authentication from " << d.remote
                                    << " missing, repeated or invalid";
@@ -664,7 +709,7 @@ std::optional<Ipv4Address> HomeAgent::AssignHomeAddress(const MobileNodeSecurity
     return pool.Contains(a) && a != pool.address() && a != pool.Broadcast() &&
            a != options_.address && a != options_.home_network.Broadcast() &&
            a != options_.home_network.address() && !assigned_addresses_.contains(a) &&
-           sas_.FindMobileNode(a) == nullptr;
+           sas_->FindMobileNode(a) == nullptr;
   };
   std::optional<Ipv4Address> pick;
   if (!asked.IsAny() && usable(asked)) {
@@ -691,7 +736,7 @@ std::optional<Ipv4Address> HomeAgent::AssignHomeAddress(const MobileNodeSecurity
 }
 
 std::optional<Ipv4Address> HomeAgent::AssignedHomeAddress(std::string_view nai) const {
-  const MobileNodeSecurity* mn = sas_.FindMobileNodeByNai(nai);
+  const MobileNodeSecurity* mn = sas_->FindMobileNodeByNai(nai);
   if (mn == nullptr) return std::nullopt;
   auto it = assigned_.find(mn);
   return it == assigned_.end() ? std::nullopt : std::optional<Ipv4Address>(it->second);

@@ -248,7 +248,8 @@ struct HaEvent {
     kBindingRemoved,  // no binding left: stop intercepting (gratuitous ARP
                       // for the MN's own link-layer address, 4.6)
   };
-  enum class Cause : std::uint8_t { kRegistration, kDeregistration, kExpiry, kKeepalive };
+  // kRevoked: Reconfigure removed the mobile node from the configuration.
+  enum class Cause : std::uint8_t { kRegistration, kDeregistration, kExpiry, kKeepalive, kRevoked };
   Kind kind = Kind::kBindingAdded;
   Cause cause = Cause::kRegistration;
   Ipv4Address home_address;
@@ -273,6 +274,27 @@ class HomeAgent {
   // added per FA). SaDatabase errors as is.
   Status AddForeignAgentSa(Ipv4Address fa, SecurityAssociation sa);
 
+  // A configuration reload (SIGHUP in the daemon): from now on the HA uses
+  // `options` and the mobile nodes and FA-HA SAs of `sas` (which must
+  // outlive the HomeAgent or the next Reconfigure; the caller may destroy
+  // the previous database once this returned Ok). Every binding stays, with
+  // its lifetime, tunnels and counters, except:
+  //   - a mobile node absent from `sas` (matched by home address, else by
+  //     NAI) is revoked: its bindings are removed at once (one
+  //     kBindingRemoved, cause kRevoked). RFC 5944 has no revocation
+  //     message; the binding is dropped because the HA can no longer
+  //     authenticate its renewal or deregistration, and a binding granted
+  //     for up to max_lifetime (0xffff: forever) must not outlive the
+  //     operator's decision to remove the node;
+  //   - a mobile node present in both keeps its replay state (RFC 5944 5.7)
+  //     and its pool address; its SAs are those of `sas` (a re-keyed node
+  //     authenticates with the new key only from now on).
+  // Options that cannot change on a running HA (address, home_network,
+  // home_ifindex, advertising on/off) are refused with kInvalidArgument
+  // naming the option; on any error nothing changes. The advertisement
+  // timing applies from the next advertisement; the sequence continues.
+  Status Reconfigure(Timestamp now, HomeAgentOptions options, SaDatabase& sas);
+
   // Inputs (see the file comment).
   HaResult OnUdp(Timestamp now, const UdpReceived& datagram);
   HaResult OnHomePacket(Timestamp now, ByteSpan packet);
@@ -283,6 +305,9 @@ class HomeAgent {
 
   std::optional<Transmit> PollTransmit();
   std::optional<HaEvent> PollEvent();
+
+  // The core's log level (a reload's log_level).
+  void set_log_level(LogLevel level) { log_.set_min_level(level); }
 
   // Replaces the monotonic-to-time-of-day mapping (io.h).
   void SetWallClockOffset(const WallClockMapping& mapping) { options_.wall_clock = mapping; }
@@ -323,11 +348,10 @@ class HomeAgent {
   bool SendTunnelled(const BindingRecord& r, ByteSpan packet);
 
   HomeAgentOptions options_;
-  SaDatabase& sas_;
+  SaDatabase* sas_;  // never null
   RandomSource& rng_;
   Logger log_;
   BindingCache bindings_;
-  std::unordered_map<Ipv4Address, std::uint32_t> fa_reply_spi_;
   // Dynamic home addresses (home_address_pool): by MN, and the taken set.
   std::unordered_map<const MobileNodeSecurity*, Ipv4Address> assigned_;
   std::unordered_set<Ipv4Address> assigned_addresses_;

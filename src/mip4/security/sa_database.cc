@@ -64,6 +64,11 @@ SecurityAssociation* SaDatabase::MobileNodeSa(Ipv4Address home_address, std::uin
   return mn ? MobileNodeSa(*mn, spi) : nullptr;
 }
 
+MobileNodeSecurity* SaDatabase::FindSameMobileNode(const MobileNodeSecurity& mn) {
+  if (mn.home_address) return FindMobileNode(*mn.home_address);
+  return mn.nai.empty() ? nullptr : FindMobileNodeByNai(mn.nai);
+}
+
 Status SaDatabase::AddPeerSa(Ipv4Address peer, SecurityAssociation sa) {
   if (!peer.IsUnicast()) {
     return Error(Errc::kInvalidArgument, "peer " + peer.ToString() + " is not unicast");
@@ -75,7 +80,7 @@ Status SaDatabase::AddPeerSa(Ipv4Address peer, SecurityAssociation sa) {
   }
   SecurityAssociation& stored = peer_sas_.emplace_back(std::move(sa));
   by_peer_.emplace(key, &stored);
-  peers_.insert(peer);
+  peers_.emplace(peer, stored.spi());  // keeps the first one
   return Ok{};
 }
 

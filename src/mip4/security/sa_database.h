@@ -11,7 +11,8 @@
 //
 // Lookups are hash-table hits (a home address, an NAI, a peer address) and a
 // scan of the MN's few SAs. Entries are only added (a configuration reload
-// builds a new database); returned pointers stay valid for the life of the
+// builds a new database and hands it to the core, e.g.
+// HomeAgent::Reconfigure); returned pointers stay valid for the life of the
 // database.
 //
 // Keyed HMAC contexts cost about 0.9 KB each (OpenSSL EVP_MAC state). With
@@ -92,6 +93,17 @@ class SaDatabase {
   // Whether any SA with `peer` exists (RFC 5944 3.8.2.1 (c)/(d) and 3.7.3.1
   // turn on this).
   bool HasPeer(Ipv4Address peer) const { return peers_.contains(peer); }
+  // The SPI of the first SA added with `peer` (the HA authenticates replies
+  // to an FA with it when the request carried no usable FA-HA extension).
+  std::optional<std::uint32_t> FirstPeerSpi(Ipv4Address peer) const {
+    auto it = peers_.find(peer);
+    return it == peers_.end() ? std::nullopt : std::optional<std::uint32_t>(it->second);
+  }
+  // Every mobile node, in the order added (a reload compares databases).
+  const std::deque<MobileNodeSecurity>& mobile_nodes() const { return mns_; }
+  // The node with `mn`'s identity here: by home address when `mn` has one,
+  // else by NAI; nullptr if none.
+  MobileNodeSecurity* FindSameMobileNode(const MobileNodeSecurity& mn);
 
   std::size_t mobile_node_count() const { return mns_.size(); }
   std::size_t peer_sa_count() const { return peer_sas_.size(); }
@@ -122,7 +134,7 @@ class SaDatabase {
   std::unordered_map<std::string, MobileNodeSecurity*, StringHash, std::equal_to<>> by_nai_;
   std::deque<SecurityAssociation> peer_sas_;
   std::unordered_map<PeerKey, SecurityAssociation*, PeerKeyHash> by_peer_;
-  std::unordered_set<Ipv4Address> peers_;
+  std::unordered_map<Ipv4Address, std::uint32_t> peers_;  // -> first SPI
   std::deque<SecurityAssociation*> keyed_;  // admission order, for the budget
 };
 

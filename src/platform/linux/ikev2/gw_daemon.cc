@@ -131,7 +131,9 @@ std::string PolicyNftScript(const config::GwPolicy& policy, const std::string& t
 }
 
 GwDaemon::GwDaemon(const config::GwConfig& config, const GwDaemonOptions& options, LogSink* sink)
-    : config_(config), options_(options), log_(sink, "gw", config.log_level) {}
+    : config_(config),
+      options_(options),
+      log_(sink, "gw", options.log_level.value_or(config.log_level)) {}
 
 Result<std::unique_ptr<GwDaemon>> GwDaemon::Create(const config::GwConfig& config,
                                                    const GwDaemonOptions& options,
@@ -174,6 +176,7 @@ Status GwDaemon::Init() {
   MIPSEC_TRY(loop_->HandleSignal(SIGUSR1, [this](int) {
     MIPSEC_LOG(log_, kNotice) << "counters: " << CountersLine();
   }));
+  MIPSEC_TRY(loop_->HandleSignal(SIGHUP, [this](int) { (void)Reload(); }));
   MIPSEC_ASSIGN_OR_RETURN(netlink_, platform::LinuxNetlink::Open());
 
   const Ipv4Address bind =
@@ -278,6 +281,41 @@ Status GwDaemon::Run() {
   runtime_->TerminateAll();
   MIPSEC_LOG(log_, kInfo) << "counters: " << CountersLine();
   return st;
+}
+
+Status GwDaemon::Reload() {
+  const std::string& path = options_.config_path;
+  if (path.empty()) {
+    MIPSEC_LOG(log_, kError) << "reload: no config file to re-read; nothing changed";
+    return Error(Errc::kState, "reload: no config file");
+  }
+  Result<config::GwConfig> loaded = config::LoadGwConfig(path);
+  if (!loaded.ok()) {
+    MIPSEC_LOG(log_, kError) << "reload failed, running configuration kept: "
+                             << loaded.error().detail();
+    return loaded.error();
+  }
+  if (options_.log_level) loaded->log_level = *options_.log_level;
+  const config::ReloadDiff diff = config::DiffGwConfig(config_, *loaded);
+  config::GwConfig next = config::MergeGwReload(config_, *loaded);
+  // Every IKE_AUTH from now on finds the new keys (IKE SAs already up keep
+  // theirs: they never look a PSK up again).
+  psks_->Replace(next);
+  config_ = std::move(next);
+  log_.set_min_level(config_.log_level);
+  runtime_->set_log_level(config_.log_level);
+  if (!diff.restart_only.empty()) {
+    MIPSEC_LOG(log_, kWarning) << "reload " << path << ": not applied (needs a restart): "
+                               << diff.RestartKeys();
+  }
+  if (config_.ike.auth.kind == ikev2::AuthKind::kCertificate) {
+    MIPSEC_LOG(log_, kNotice) << "reload " << path
+                              << ": certificates and keys are not reloaded (restart to change "
+                                 "them)";
+  }
+  MIPSEC_LOG(log_, kNotice) << "reloaded " << path << ": " << diff.Summary("client") << " ("
+                            << runtime_->size() << " IKE SAs kept)";
+  return Ok{};
 }
 
 GwDaemon::~GwDaemon() {

@@ -45,7 +45,19 @@
 //
 // Signals: SIGINT/SIGTERM stop cleanly (every IKE SA deleted with an
 // INFORMATIONAL Delete, up to shutdown_grace; routes and nft table removed;
-// exit 0); SIGUSR1 logs the counters.
+// exit 0); SIGUSR1 logs the counters; SIGHUP reloads (below).
+//
+// Reload (SIGHUP, Reload()): options.config_path is parsed and validated in
+// full (config::LoadGwConfig); a bad file logs one error line naming
+// file:line: key: reason and changes nothing. A good one applies what
+// config::DiffGwConfig calls live: the [[peer]] PSKs (clients added,
+// removed, re-keyed) and the shared psk, through the PSK table every new
+// IKE_AUTH consults, and log_level. Established IKE and CHILD SAs are not
+// touched (a removed client keeps its SA until it ends; it cannot set up a
+// new one). Restart-only keys (listen, ports, identities, auth method,
+// certificates, proposals, lifetimes, pool, intranet, TUN, policy, ...) are
+// named in one warning and not applied. One summary line follows; keys
+// never reach the log.
 #ifndef MIPSEC_PLATFORM_LINUX_IKEV2_GW_DAEMON_H_
 #define MIPSEC_PLATFORM_LINUX_IKEV2_GW_DAEMON_H_
 
@@ -72,6 +84,10 @@ namespace mipsec::ikev2d {
 struct GwDaemonOptions {
   // How long SIGTERM waits for the peers to answer our Deletes.
   Duration shutdown_grace = Duration::Seconds(2);
+  // The file the config came from (SIGHUP re-reads it); empty: no reload.
+  std::string config_path;
+  // Overrides the file's log_level at start and at every reload (--log-level).
+  std::optional<LogLevel> log_level;
 };
 
 // MOBIKE path policy of the gateway (RFC 4555 3.5): a client may not move its
@@ -106,6 +122,9 @@ class GwDaemon {
   // Runs until Stop() or SIGINT/SIGTERM, then deletes the IKE SAs.
   Status Run();
   void Stop() { loop_->Stop(); }
+  // Re-reads options.config_path and applies its live keys (see the file
+  // comment); on error nothing changes. Loop thread only.
+  Status Reload();
 
   IkeRuntime& runtime() { return *runtime_; }
   const ikev2::TiaPool& pool() const { return *pool_; }

@@ -157,6 +157,9 @@ class IkeRuntime {
       platform::EventLoop& loop, std::unique_ptr<platform::UdpSocket> ike_socket,
       std::unique_ptr<platform::EspDataPath> datapath, ikev2::IkeSaManagerConfig config,
       RandomSource& rng, Logger log, IkeRuntimeOptions options = {});
+  // The runtime's own log level (a reload's log_level; the IKE SAs keep the
+  // level they were created with).
+  void set_log_level(LogLevel level) { log_.set_min_level(level); }
   // Stops the data path, unregisters from the loop.
   ~IkeRuntime();
   IkeRuntime(const IkeRuntime&) = delete;

@@ -12,6 +12,7 @@
 #include "common/ip/ipv4.h"
 #include "common/wire/reader.h"
 #include "common/wire/writer.h"
+#include "config/config_reload.h"
 #include "platform/linux/mip4/sa_config.h"
 
 namespace mipsec::mip4d {
@@ -115,13 +116,17 @@ Result<mip4::ForeignAgentOptions> FaDaemon::OptionsFromConfig(const config::FaCo
   return o;
 }
 
-FaDaemon::FaDaemon(platform::EventLoop& loop, Logger log, FaDaemonOptions options)
-    : loop_(loop), log_(std::move(log)), options_(std::move(options)) {}
+FaDaemon::FaDaemon(const config::FaConfig& config, platform::EventLoop& loop, Logger log,
+                   FaDaemonOptions options)
+    : config_(config), loop_(loop), log_(std::move(log)), options_(std::move(options)) {
+  // What runs is what reloads compare with.
+  if (options_.log_level) config_.log_level = *options_.log_level;
+}
 
 Result<std::unique_ptr<FaDaemon>> FaDaemon::Create(const config::FaConfig& config,
                                                    platform::EventLoop& loop, Logger log,
                                                    FaDaemonOptions options) {
-  std::unique_ptr<FaDaemon> d(new FaDaemon(loop, std::move(log), std::move(options)));
+  std::unique_ptr<FaDaemon> d(new FaDaemon(config, loop, std::move(log), std::move(options)));
   Status s = d->Open(config);
   if (!s.ok()) {
     (void)d->Shutdown();  // undo what was done; the first error is the one to report
@@ -188,8 +193,8 @@ Status FaDaemon::Open(const config::FaConfig& config) {
 
   // The core and its SAs.
   MIPSEC_ASSIGN_OR_RETURN(core_,
-                          mip4::ForeignAgent::Create(fa_options, sas_, rng_, log_.Child("core")));
-  MIPSEC_TRY(AddFaConfigSas(config, sas_, *core_));
+                          mip4::ForeignAgent::Create(fa_options, *sas_, rng_, log_.Child("core")));
+  MIPSEC_TRY(AddFaConfigSas(config, *sas_, *core_));
 
   rx_ = std::make_unique<RecvBuffers>(kRecvSlots);
   tun_storage_.resize(platform::LinuxTunDevice::kBatchSize * kTunMtuRoom);
@@ -283,10 +288,55 @@ Status FaDaemon::Run() {
   MIPSEC_TRY(loop_.HandleSignal(SIGTERM, stop));
   MIPSEC_TRY(loop_.HandleSignal(SIGINT, stop));
   MIPSEC_TRY(loop_.HandleSignal(SIGUSR1, [this](int) { LogCounters(); }));
+  MIPSEC_TRY(loop_.HandleSignal(SIGHUP, [this](int) { (void)Reload(); }));
   Status ran = loop_.Run();
   Status cleaned = Shutdown();
   if (!ran.ok()) return ran;
   return cleaned;
+}
+
+Status FaDaemon::Reload() {
+  const std::string& path = options_.config_path;
+  if (path.empty()) {
+    MIPSEC_LOG(log_, kError) << "reload: no config file to re-read; nothing changed";
+    return Error(Errc::kState, "reload: no config file");
+  }
+  if (!core_) return Error(Errc::kState, "reload: not running");
+  auto fail = [&](const Error& e) -> Status {
+    MIPSEC_LOG(log_, kError) << "reload failed, running configuration kept: " << e.detail();
+    return e;
+  };
+  // 1. The whole file, validated (errors name file:line: key: reason).
+  Result<config::FaConfig> loaded = config::LoadFaConfig(path);
+  if (!loaded.ok()) return fail(loaded.error());
+  if (options_.log_level) loaded->log_level = *options_.log_level;
+  const config::ReloadDiff diff = config::DiffFaConfig(config_, *loaded);
+  config::FaConfig next = config::MergeRestartKeys(config_, std::move(loaded).value());
+  // 2. The core's options and the new SAs, in a database of their own.
+  Result<mip4::ForeignAgentOptions> fa_options = OptionsFromConfig(next, *netlink_);
+  if (!fa_options.ok()) {
+    return fail(Error(fa_options.error().code(), path + ": " + fa_options.error().detail()));
+  }
+  auto db = std::make_unique<mip4::SaDatabase>();
+  Status st = AddFaMobileNodeSas(next, *db);
+  if (st.ok()) st = AddFaPeerSas(next, *db);
+  if (!st.ok()) return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+  // 3. The core switches (all or nothing); the old database goes after.
+  const Timestamp now = loop_.Now();
+  st = core_->Reconfigure(now, std::move(fa_options).value(), *db);
+  if (!st.ok()) return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+  sas_ = std::move(db);
+  config_ = std::move(next);
+  log_.set_min_level(config_.log_level);
+  core_->set_log_level(config_.log_level);
+  if (!diff.restart_only.empty()) {
+    MIPSEC_LOG(log_, kWarning) << "reload " << path << ": not applied (needs a restart): "
+                               << diff.RestartKeys();
+  }
+  MIPSEC_LOG(log_, kNotice) << "reloaded " << path << ": " << diff.Summary("HA peer") << " ("
+                            << visitors_.size() << " visitors kept)";
+  Drain(now);
+  return Ok{};
 }
 
 void FaDaemon::LogCounters() const {

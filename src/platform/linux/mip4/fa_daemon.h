@@ -58,6 +58,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,11 @@ struct FaDaemonOptions {
   std::uint32_t rule_priority = 434;
   // TUN name or pattern ("%d": the kernel picks the number).
   std::string tun_name = "mipfa%d";
+  // The file the config came from (SIGHUP / Reload() re-read it); empty:
+  // reloading is refused (an error is logged).
+  std::string config_path;
+  // Overrides the file's log_level at every reload (the CLI's --log-level).
+  std::optional<LogLevel> log_level;
 };
 
 // What happened around the core (the core's own counters: core().counters()).
@@ -127,10 +133,19 @@ class FaDaemon {
   FaDaemon(const FaDaemon&) = delete;
   FaDaemon& operator=(const FaDaemon&) = delete;
 
-  // Handles SIGTERM and SIGINT (stop) and SIGUSR1 (LogCounters) on the loop,
-  // runs it until stopped, then Shutdown(). Errors: the loop's, or the first
-  // cleanup failure.
+  // Handles SIGTERM and SIGINT (stop), SIGUSR1 (LogCounters) and SIGHUP
+  // (Reload) on the loop, runs it until stopped, then Shutdown(). Errors:
+  // the loop's, or the first cleanup failure.
   Status Run();
+  // Re-reads options.config_path: parsed and validated in full first (a bad
+  // file logs one error "fa.toml:12: key: reason" and changes nothing), then
+  // applied live through ForeignAgent::Reconfigure with a new SaDatabase:
+  // HA peers and MN-FA keys added, removed, re-keyed; advertisement
+  // interval and lifetime, max_lifetime, R/T/U flags, max_visitors,
+  // pending_timeout, log_level. Every visitor, its route and rule, stays.
+  // Restart-only keys (interfaces, port, control_socket) are named in one
+  // warning and not applied. One summary line; keys never reach the log.
+  Status Reload();
   // Removes every route and rule this daemon installed, the table's default
   // route and the TUN, and unregisters from the loop. Idempotent; the first
   // failure is returned after trying everything.
@@ -150,7 +165,8 @@ class FaDaemon {
     bool rule = false;
   };
 
-  FaDaemon(platform::EventLoop& loop, Logger log, FaDaemonOptions options);
+  FaDaemon(const config::FaConfig& config, platform::EventLoop& loop, Logger log,
+           FaDaemonOptions options);
   Status Open(const config::FaConfig& config);
   bool Served(int ifindex) const;
   void OnUdpReadable();
@@ -165,12 +181,14 @@ class FaDaemon {
   Status RemoveVisitorState(Ipv4Address home, Installed& st);
   void RemoveStaleRules();
 
+  config::FaConfig config_;  // as applied (reloads included)
   platform::EventLoop& loop_;
   Logger log_;
   FaDaemonOptions options_;
   std::unique_ptr<platform::LinuxNetlink> netlink_;
   crypto::SystemRandom rng_;
-  mip4::SaDatabase sas_;
+  // Replaced whole by Reload (the core switches to the new one first).
+  std::unique_ptr<mip4::SaDatabase> sas_ = std::make_unique<mip4::SaDatabase>();
   std::unique_ptr<mip4::ForeignAgent> core_;
   AgentSockets sockets_;
   std::unique_ptr<platform::LinuxRawSocket> icmp_;

@@ -68,10 +68,10 @@ constexpr char kTopology[] = R"(
   route mn default via 10.20.0.1
 )";
 
-std::string FaConfig() {
-  std::string key(32, '7');  // 16 bytes of 0x77
+std::string FaConfig(char key_digit = '7', const std::string& foreign_agent_extra = "") {
+  std::string key(32, key_digit);  // 16 bytes of 0x77 (0x66 for '6', ...)
   return "[foreign_agent]\n"
-         "advertisement_interval = \"1s\"\n"
+         "advertisement_interval = \"1s\"\n" + foreign_agent_extra +
          "max_lifetime = \"10m\"\n"
          "[[interface]]\n"
          "name = \"vis0\"\n"
@@ -395,6 +395,128 @@ TEST_F(FaDaemonTest, UnknownInterfaceFailsBeforeOpeningAnything) {
   EXPECT_NE(r->err.find("interface[0].name: no link named nosuch0"), std::string::npos) << r->err;
   // No TUN was created.
   EXPECT_EQ(InFa({"ip", "-o", "link", "show", "type", "tun"}), "");
+}
+
+// SIGHUP (FaDaemon::Reload): with a visitor active, the file changes its
+// FA-HA key, max_lifetime and advertisement timing: the visitor's route and
+// rule stay, advertisements carry the new lifetime, the next relayed
+// request is authenticated with the new key only; a broken file is logged
+// with file:line: key and changes nothing.
+TEST_F(FaDaemonTest, SighupReloadKeepsVisitorsAndAppliesNewKeys) {
+  Child* fa = StartFa();
+  ASSERT_NE(fa, nullptr);
+  ASSERT_TRUE(WaitFor(3000, [&] { return !DrainRaw(*mn_icmp_).empty(); })) << fa->Stderr();
+
+  auto relay = [&](std::uint32_t id) -> std::optional<Received> {
+    MnRequest req;
+    req.fixed.home_address = kHome;
+    req.fixed.home_agent = kHa;
+    req.fixed.care_of_address = kCoa;
+    req.fixed.reverse_tunnel = true;
+    req.fixed.lifetime = 300;
+    req.fixed.identification = (std::uint64_t{id} << 32) | id;
+    const Bytes request = req.Build();  // outlives the send (payload is a view)
+    platform::OutgoingDatagram out;
+    out.payload = request;
+    out.remote = Ipv4Endpoint{kFa, 434};
+    out.ttl = 255;
+    EXPECT_TRUE(mn_udp_->Send(out).ok());
+    return RecvUdp(*ha_udp_, 2000);
+  };
+  // A visitor, active with T.
+  std::optional<Received> relayed = relay(1);
+  ASSERT_TRUE(relayed.has_value()) << fa->Stderr();
+  TestHomeAgent ha;
+  ha.fa_ha_key = kFaHaKeyFill;
+  TestHomeAgent::Checked checked = ha.Check(relayed->data);
+  ASSERT_TRUE(checked.ok) << checked.why;
+  TestHomeAgent::ReplySpec spec;
+  spec.home_agent = kHa;
+  const Bytes reply = ha.Reply(checked.request, spec);
+  platform::OutgoingDatagram back;
+  back.payload = reply;
+  back.remote = Ipv4Endpoint{kCoa, 434};
+  ASSERT_TRUE(ha_udp_->Send(back).ok());
+  ASSERT_TRUE(RecvUdp(*mn_udp_, 2000).has_value()) << fa->Stderr();
+  auto has_rule = [&] {
+    return InFa({"ip", "-4", "rule", "show"}).find("from 192.0.2.10 iif vis0 lookup 434") !=
+           std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor(1000, has_rule)) << fa->Stderr();
+
+  auto hup = [&](const std::string& marker) {
+    std::size_t before = 0;
+    for (std::size_t at = fa->Stderr().find(marker); at != std::string::npos;
+         at = fa->Stderr().find(marker, at + 1)) {
+      ++before;
+    }
+    EXPECT_EQ(kill(fa->pid(), SIGHUP), 0);
+    return WaitFor(3000, [&] {
+      std::size_t n = 0;
+      const std::string log = fa->Stderr();
+      for (std::size_t at = log.find(marker); at != std::string::npos;
+           at = log.find(marker, at + 1)) {
+        ++n;
+      }
+      return n > before;
+    });
+  };
+
+  // The FA-HA key re-keyed, a shorter max_lifetime, slower advertisements.
+  std::string next = FaConfig('6', "advertisement_lifetime = \"9s\"\n");
+  next.replace(next.find("\"10m\""), 5, "\"5m\"");
+  next.replace(next.find("\"1s\""), 4, "\"2s\"");
+  std::ofstream(config_path_, std::ios::trunc) << next;
+  ASSERT_TRUE(hup("reloaded " + config_path_)) << fa->Stderr();
+  EXPECT_NE(fa->Stderr().find("reloaded " + config_path_ +
+                              ": 1 HA peer re-keyed; changed: advertisement_interval, "
+                              "advertisement_lifetime, max_lifetime (1 visitors kept)"),
+            std::string::npos)
+      << fa->Stderr();
+  EXPECT_TRUE(has_rule()) << "the visitor stays";
+  EXPECT_NE(InFa({"ip", "-4", "route", "show", "192.0.2.10"}).find("dev vis0"),
+            std::string::npos);
+  // Advertisements now offer 300 s, with an ICMP lifetime of 9 s.
+  (void)DrainRaw(*mn_icmp_);
+  std::optional<mip4::ParsedAgentAdvertisement> adv;
+  WaitFor(3000, [&] {
+    for (const Received& r : DrainRaw(*mn_icmp_)) {
+      auto ip = ip::ParseIpv4(r.data);
+      if (!ip.ok()) continue;
+      auto a = mip4::ParseAgentAdvertisement(ip->payload);
+      if (a.ok()) adv = *a;
+    }
+    return adv.has_value();
+  });
+  ASSERT_TRUE(adv.has_value()) << fa->Stderr();
+  EXPECT_EQ(adv->advertisement.mobility.registration_lifetime, 300);
+  EXPECT_EQ(adv->advertisement.lifetime, 9);
+  // The next relayed request: FA-HA with the new key, not the old.
+  relayed = relay(2);
+  ASSERT_TRUE(relayed.has_value()) << fa->Stderr();
+  TestHomeAgent old_key;
+  old_key.fa_ha_key = kFaHaKeyFill;
+  EXPECT_FALSE(old_key.Check(relayed->data).ok);
+  TestHomeAgent new_key;
+  new_key.fa_ha_key = 0x66;
+  TestHomeAgent::Checked with_new = new_key.Check(relayed->data);
+  EXPECT_TRUE(with_new.ok) << with_new.why;
+  EXPECT_TRUE(with_new.had_fa_ha);
+
+  // A broken file (line 11: a reserved SPI): logged, nothing changes.
+  std::string broken = next;
+  broken.replace(broken.find("spi = 768"), 9, "spi = 7");
+  std::ofstream(config_path_, std::ios::trunc) << broken;
+  ASSERT_TRUE(hup("reload failed")) << fa->Stderr();
+  EXPECT_NE(fa->Stderr().find(config_path_ + ":11: ha_peer[0].spi"), std::string::npos)
+      << fa->Stderr();
+  EXPECT_TRUE(fa->Running());
+  EXPECT_TRUE(has_rule());
+  EXPECT_EQ(fa->Stderr().find(std::string(32, '6')), std::string::npos) << "keys never logged";
+
+  testing::ExecResult end = fa->Stop(Duration::Seconds(5));
+  EXPECT_TRUE(end.Success()) << end.Describe() << "\n" << end.err;
+  EXPECT_EQ(InFa({"ip", "-4", "rule", "show"}).find("lookup 434"), std::string::npos);
 }
 
 }  // namespace

@@ -33,3 +33,11 @@ if(MIPSEC_BUILD_TESTS)
   set_tests_properties(cli_ha_missing_config_file PROPERTIES LABELS unit
     PASS_REGULAR_EXPRESSION "/nonexistent/ha.toml.*exit=1")
 endif()
+
+# SIGHUP: the real `mipsec ha` reloads its file without dropping bindings
+# (added, re-keyed and removed mobile nodes, a broken file) (root).
+mipsec_test(ha_daemon_reload_root_test ROOT TIMEOUT 90
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/ha_daemon_reload_root_test.cc
+  DEPS mip4_linux mip4_mn_reg mip4_codec testing_netns)
+target_compile_definitions(ha_daemon_reload_root_test PRIVATE MIPSEC_BINARY="$<TARGET_FILE:mipsec>")
+add_dependencies(ha_daemon_reload_root_test mipsec)

@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "common/ip/ipv4.h"
+#include "config/config_reload.h"
 #include "platform/linux/mip4/sa_config.h"
 #include "platform/linux/sys_error.h"
 
@@ -45,7 +46,7 @@ platform::Route HostRoute(Ipv4Address home, int tun_ifindex) {
 HaDaemon::HaDaemon(const config::HaConfig& config, const HaDaemonOptions& options, LogSink* sink)
     : config_(config),
       options_(options),
-      log_(sink, "ha", config.log_level),
+      log_(sink, "ha", options.log_level.value_or(config.log_level)),
       rx_(options.receive_batch == 0 ? 1 : options.receive_batch, kTunBufferSize),
       tun_buffer_(kTunBufferSize),
       adv_interval_(options.advertisement_interval.value_or(config.advertisement_interval)) {}
@@ -77,6 +78,7 @@ Status HaDaemon::Init() {
   MIPSEC_TRY(loop_->HandleSignal(SIGUSR1, [this](int) {
     MIPSEC_LOG(log_, kNotice) << "counters: " << CountersLine();
   }));
+  MIPSEC_TRY(loop_->HandleSignal(SIGHUP, [this](int) { (void)Reload(); }));
   MIPSEC_ASSIGN_OR_RETURN(netlink_, platform::LinuxNetlink::Open());
   auto home = netlink_->GetLinkByName(config_.interface);
   if (!home.ok()) {
@@ -130,20 +132,10 @@ Status HaDaemon::Init() {
                             << tun_->name() << ")";
   }
 
-  MIPSEC_TRY(AddHaMobileNodeSas(config_, sas_));
+  MIPSEC_TRY(AddHaMobileNodeSas(config_, *sas_));
   const Timestamp now = loop_->Now();
-  mip4::HomeAgentOptions core_options = HomeAgentOptionsFromConfig(config_, SampleWallClock(now));
-  if (adv_interval_ > Duration::Zero()) {
-    // RFC 5944 2.3: advertisements on the home link, timed by the core.
-    core_options.home_ifindex = home_ifindex_;
-    core_options.advertisement.max_interval = adv_interval_;
-    core_options.advertisement_lifetime =
-        options_.advertisement_interval
-            ? 0  // three of the overriding intervals
-            : static_cast<std::uint16_t>(config_.advertisement_lifetime.seconds());
-  }
-  MIPSEC_ASSIGN_OR_RETURN(core_, mip4::HomeAgent::Create(std::move(core_options), sas_, random_,
-                                                         log_.Child("core")));
+  MIPSEC_ASSIGN_OR_RETURN(core_, mip4::HomeAgent::Create(CoreOptions(config_, SampleWallClock(now)),
+                                                         *sas_, random_, log_.Child("core")));
   MIPSEC_TRY(AddHaPeerSas(config_, *core_));
 
   // File descriptors and timers.
@@ -176,6 +168,61 @@ Status HaDaemon::Init() {
                           << tun_->name() << ", " << config_.mobile_nodes.size()
                           << " mobile nodes, " << config_.fa_peers.size()
                           << " FA peers, trusted:" << (trusted.empty() ? " none" : trusted);
+  return Ok{};
+}
+
+mip4::HomeAgentOptions HaDaemon::CoreOptions(const config::HaConfig& config,
+                                             const mip4::WallClockMapping& wall_clock) const {
+  mip4::HomeAgentOptions o = HomeAgentOptionsFromConfig(config, wall_clock);
+  const Duration interval = options_.advertisement_interval.value_or(config.advertisement_interval);
+  if (interval > Duration::Zero()) {
+    // RFC 5944 2.3: advertisements on the home link, timed by the core.
+    o.home_ifindex = home_ifindex_;
+    o.advertisement.max_interval = interval;
+    o.advertisement_lifetime =
+        options_.advertisement_interval
+            ? 0  // three of the overriding intervals
+            : static_cast<std::uint16_t>(config.advertisement_lifetime.seconds());
+  }
+  return o;
+}
+
+Status HaDaemon::Reload() {
+  const std::string& path = options_.config_path;
+  if (path.empty()) {
+    MIPSEC_LOG(log_, kError) << "reload: no config file to re-read; nothing changed";
+    return Error(Errc::kState, "reload: no config file");
+  }
+  auto fail = [&](const Error& e) -> Status {
+    MIPSEC_LOG(log_, kError) << "reload failed, running configuration kept: " << e.detail();
+    return e;
+  };
+  // 1. The whole file, validated (errors name file:line: key: reason).
+  Result<config::HaConfig> loaded = config::LoadHaConfig(path);
+  if (!loaded.ok()) return fail(loaded.error());
+  if (options_.log_level) loaded->log_level = *options_.log_level;
+  const config::ReloadDiff diff = config::DiffHaConfig(config_, *loaded);
+  config::HaConfig next = config::MergeRestartKeys(config_, std::move(loaded).value());
+  // 2. The new security associations, in a database of their own.
+  auto db = std::make_unique<mip4::SaDatabase>();
+  Status st = AddHaMobileNodeSas(next, *db);
+  if (st.ok()) st = AddHaPeerSas(next, *db);
+  if (!st.ok()) return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+  // 3. The core switches (all or nothing); the old database goes after.
+  const Timestamp now = loop_->Now();
+  st = core_->Reconfigure(now, CoreOptions(next, core_->options().wall_clock), *db);
+  if (!st.ok()) return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+  sas_ = std::move(db);
+  config_ = std::move(next);
+  adv_interval_ = options_.advertisement_interval.value_or(config_.advertisement_interval);
+  log_.set_min_level(config_.log_level);
+  core_->set_log_level(config_.log_level);
+  if (!diff.restart_only.empty()) {
+    MIPSEC_LOG(log_, kWarning) << "reload " << path << ": not applied (needs a restart): "
+                               << diff.RestartKeys();
+  }
+  MIPSEC_LOG(log_, kNotice) << "reloaded " << path << ": " << diff.Summary("FA peer");
+  Drain(now);  // revoked bindings: their routes go
   return Ok{};
 }
 

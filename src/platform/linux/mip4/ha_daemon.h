@@ -23,7 +23,21 @@
 //   kNotBound         ->   dropped and counted (the route goes with the
 //                          binding's BindingRemoved, which is already queued);
 //   NextTimeout()     ->   one loop timer;
-//   SIGINT / SIGTERM  ->   Stop(); SIGUSR1 -> the counters are logged.
+//   SIGINT / SIGTERM  ->   Stop(); SIGUSR1 -> the counters are logged;
+//   SIGHUP            ->   Reload() of options.config_path (below).
+//
+// Reload (SIGHUP): the file is parsed and validated in full first
+// (config::LoadHaConfig); a bad file logs one error line "ha.toml:12:
+// mobile_node[2].spi: reason" and changes nothing. A good one is applied
+// live through HomeAgent::Reconfigure with a new SaDatabase (mobile nodes
+// and FA peers added, removed, re-keyed; trusted_subnets, max_lifetime,
+// tunnelling and advertisement settings, log_level), while every binding,
+// its route and its replay state stay. A mobile node removed from the file
+// loses its binding at once (revoked: see HomeAgent::Reconfigure for why).
+// Restart-only keys (config_reload.h: address, home_network, interface,
+// port, control_socket, advertising on/off) are named in one warning and
+// not applied. One summary line follows ("reloaded ha.toml: 1 mobile node
+// added, ..."); keys never reach the log.
 // Time: the loop's CLOCK_MONOTONIC `now`; the core's wall clock (timestamp
 // replay protection, RFC 5944 5.7) is CLOCK_REALTIME sampled once at
 // start-up against the loop clock (mip4::WallClockMapping).
@@ -82,6 +96,12 @@ struct HaDaemonOptions {
   // fds get a turn.
   std::size_t receive_batch = 64;
   std::size_t batches_per_wakeup = 16;
+  // The file the config came from: what SIGHUP / Reload() re-reads. Empty:
+  // reloading is refused (an error is logged).
+  std::string config_path;
+  // Overrides the file's log_level, at start and at every reload (the CLI's
+  // --log-level).
+  std::optional<LogLevel> log_level;
 };
 
 // What happened outside the core (the core's own: mip4::HaCounters).
@@ -119,6 +139,11 @@ class HaDaemon {
   // the loop ends it with that error (routes still removed).
   Status Run();
   void Stop() { loop_->Stop(); }
+  // Re-reads options.config_path and applies it (see the file comment). On
+  // error (logged as one line naming file:line: key: reason) the daemon
+  // runs on exactly as before. Loop thread only (SIGHUP calls it there).
+  Status Reload();
+  const config::HaConfig& config() const { return config_; }
 
   // Queries (tests, the CLI).
   const mip4::HomeAgent& core() const { return *core_; }
@@ -134,6 +159,8 @@ class HaDaemon {
  private:
   HaDaemon(const config::HaConfig& config, const HaDaemonOptions& options, LogSink* sink);
   Status Init();
+  mip4::HomeAgentOptions CoreOptions(const config::HaConfig& config,
+                                     const mip4::WallClockMapping& wall_clock) const;
   Status WriteSysctl(const std::string& path, const std::string& value, bool remember);
   void RestoreSysctls();
 
@@ -158,7 +185,8 @@ class HaDaemon {
   AgentSockets sockets_;
   int home_ifindex_ = 0;
   crypto::SystemRandom random_;
-  mip4::SaDatabase sas_;
+  // Replaced whole by Reload (the core switches to the new one first).
+  std::unique_ptr<mip4::SaDatabase> sas_ = std::make_unique<mip4::SaDatabase>();
   std::unique_ptr<mip4::HomeAgent> core_;
 
   platform::EventLoop::TimerId timer_ = platform::EventLoop::kNoTimer;

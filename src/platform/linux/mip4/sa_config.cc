@@ -98,6 +98,16 @@ Status AddHaPeerSas(const config::HaConfig& c, mip4::HomeAgent& ha) {
   return Ok{};
 }
 
+Status AddHaPeerSas(const config::HaConfig& c, mip4::SaDatabase& db) {
+  for (const config::PeerConfig& p : c.fa_peers) {
+    auto sa = MakeSecurityAssociation(p.sa);
+    if (!sa.ok()) return AtLine("fa_peer", p.sa.line, sa.error());
+    Status st = db.AddPeerSa(p.address, std::move(sa).value());
+    if (!st.ok()) return AtLine("fa_peer", p.sa.line, st.error());
+  }
+  return Ok{};
+}
+
 Status AddFaMobileNodeSas(const config::FaConfig& c, mip4::SaDatabase& db) {
   return AddMobileNodes(c.mobile_nodes, db, /*with_replay=*/false);
 }
@@ -107,6 +117,16 @@ Status AddFaPeerSas(const config::FaConfig& c, mip4::ForeignAgent& fa) {
     auto sa = MakeSecurityAssociation(p.sa);
     if (!sa.ok()) return AtLine("ha_peer", p.sa.line, sa.error());
     Status st = fa.AddHomeAgentSa(p.address, std::move(sa).value());
+    if (!st.ok()) return AtLine("ha_peer", p.sa.line, st.error());
+  }
+  return Ok{};
+}
+
+Status AddFaPeerSas(const config::FaConfig& c, mip4::SaDatabase& db) {
+  for (const config::PeerConfig& p : c.ha_peers) {
+    auto sa = MakeSecurityAssociation(p.sa);
+    if (!sa.ok()) return AtLine("ha_peer", p.sa.line, sa.error());
+    Status st = db.AddPeerSa(p.address, std::move(sa).value());
     if (!st.ok()) return AtLine("ha_peer", p.sa.line, st.error());
   }
   return Ok{};

@@ -53,11 +53,16 @@ mip4::HomeAgentOptions HomeAgentOptionsFromConfig(const config::HaConfig& config
 Status AddHaMobileNodeSas(const config::HaConfig& config, mip4::SaDatabase& db);
 // Every [[fa_peer]] as an FA-HA SA (HomeAgent::AddForeignAgentSa).
 Status AddHaPeerSas(const config::HaConfig& config, mip4::HomeAgent& ha);
+// The same into a database of its own (a reload: HomeAgent::Reconfigure;
+// the first SA per FA is its reply SA either way).
+Status AddHaPeerSas(const config::HaConfig& config, mip4::SaDatabase& db);
 
 // Every FA [[mobile_node]] (optional MN-FA keys) into `db`.
 Status AddFaMobileNodeSas(const config::FaConfig& config, mip4::SaDatabase& db);
 // Every [[ha_peer]] as an FA-HA SA (ForeignAgent::AddHomeAgentSa).
 Status AddFaPeerSas(const config::FaConfig& config, mip4::ForeignAgent& fa);
+// The same into a database of its own (a reload: ForeignAgent::Reconfigure).
+Status AddFaPeerSas(const config::FaConfig& config, mip4::SaDatabase& db);
 // Both of the above.
 Status AddFaConfigSas(const config::FaConfig& config, mip4::SaDatabase& db,
                       mip4::ForeignAgent& fa);
