@@ -27,6 +27,9 @@ Handler AddBenchIke(CLI::App& bench);
 
 // `mipsec gw`: the VPN gateway (src/platform/linux/ikev2/gw_daemon.h).
 Handler AddGw(CLI::App& app);
+// `mipsec mn`: the RFC 5266 mobile node (src/platform/linux/mn/mn_daemon.h).
+Handler AddMn(CLI::App& app);
+
 // `mipsec vpn`: the IKEv2 VPN client (src/platform/linux/ikev2/vpn_client.h).
 Handler AddVpn(CLI::App& app);
 

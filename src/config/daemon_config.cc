@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "config/section_parsers.h"
 #include "config/toml_reader.h"
 
 namespace mipsec::config {
@@ -332,6 +333,12 @@ Status ParseAdvertisementTiming(const Ctx& c, const toml::table& t, const std::s
 }
 
 }  // namespace
+
+Result<SaConfig> ParseSaSection(const toml::table& t, const std::string& path,
+                                std::string_view file, const FileReader& read_file) {
+  Ctx c{TomlReader(file), read_file, DirOf(file)};
+  return ParseSa(c, t, path);
+}
 
 std::string_view AuthAlgorithmName(AuthAlgorithm a) {
   switch (a) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "config/section_parsers.h"
 #include "config/toml_reader.h"
 
 namespace mipsec::config {
@@ -850,6 +851,38 @@ Result<GwConfig> LoadGwConfig(const std::string& path, const FileReader& read_fi
 
 // ---- The client ----
 
+namespace {
+
+// The [client] keys shared with mn.toml's [vpn] (section_parsers.h).
+Status ParseClientCommon(const Ctx& c, const toml::table& t, const std::string& cp,
+                         VpnClientConfig& cfg) {
+  MIPSEC_ASSIGN_OR_RETURN(auto gw, OptUnicast(c, t, cp, "gateway"));
+  if (!gw) return c.L.Err(t, cp + ".gateway", "missing (required)");
+  cfg.gateway = *gw;
+  MIPSEC_ASSIGN_OR_RETURN(auto port, c.L.OptInt(t, cp, "gateway_port", 1, 65535));
+  if (port) cfg.gateway_port = static_cast<std::uint16_t>(*port);
+  MIPSEC_TRY(ParseIkeSettings(c, t, cp, /*psk_required=*/true, cfg.ike));
+  MIPSEC_ASSIGN_OR_RETURN(cfg.routes, PrefixList(c, t, cp, "routes"));
+  if (cfg.routes.empty()) {
+    return c.L.Err(t.get("routes") ? *t.get("routes") : static_cast<const toml::node&>(t),
+                   cp + ".routes", "missing (required: the prefixes to reach through the tunnel)");
+  }
+  MIPSEC_ASSIGN_OR_RETURN(auto tun, OptTunName(c, t, cp));
+  if (tun) cfg.tun_name = *tun;
+  MIPSEC_TRY(ParseTunMtu(c, t, cp, cfg.tun_mtu));
+  return Ok{};
+}
+
+}  // namespace
+
+Result<VpnClientConfig> ParseVpnClientSection(const toml::table& t, const std::string& path,
+                                              std::string_view file, const FileReader& read_file) {
+  Ctx c{TomlReader(file), read_file, DirOf(file)};
+  VpnClientConfig cfg;
+  MIPSEC_TRY(ParseClientCommon(c, t, path, cfg));
+  return cfg;
+}
+
 Result<VpnClientConfig> ParseVpnClientConfig(std::string_view text, std::string_view file,
                                              const FileReader& read_file) {
   Ctx c{TomlReader(file), read_file, DirOf(file)};
@@ -861,23 +894,10 @@ Result<VpnClientConfig> ParseVpnClientConfig(std::string_view text, std::string_
   const std::string cp = "client";
   MIPSEC_TRY(c.L.CheckKeys(*t, cp, {MIPSEC_IKE_KEYS, "gateway", "gateway_port", "local_address",
                                     "request_virtual_ip", "routes", "tun", "tun_mtu"}));
-  MIPSEC_ASSIGN_OR_RETURN(auto gw, OptUnicast(c, *t, cp, "gateway"));
-  if (!gw) return c.L.Err(*t, cp + ".gateway", "missing (required)");
-  cfg.gateway = *gw;
-  MIPSEC_ASSIGN_OR_RETURN(auto port, c.L.OptInt(*t, cp, "gateway_port", 1, 65535));
-  if (port) cfg.gateway_port = static_cast<std::uint16_t>(*port);
+  MIPSEC_TRY(ParseClientCommon(c, *t, cp, cfg));
   MIPSEC_ASSIGN_OR_RETURN(cfg.local_address, OptUnicast(c, *t, cp, "local_address"));
-  MIPSEC_TRY(ParseIkeSettings(c, *t, cp, /*psk_required=*/true, cfg.ike));
   MIPSEC_ASSIGN_OR_RETURN(auto vip, c.L.OptBool(*t, cp, "request_virtual_ip"));
   cfg.request_virtual_ip = vip.value_or(true);
-  MIPSEC_ASSIGN_OR_RETURN(cfg.routes, PrefixList(c, *t, cp, "routes"));
-  if (cfg.routes.empty()) {
-    return c.L.Err(t->get("routes") ? *t->get("routes") : static_cast<const toml::node&>(*t),
-                   cp + ".routes", "missing (required: the prefixes to reach through the tunnel)");
-  }
-  MIPSEC_ASSIGN_OR_RETURN(auto tun, OptTunName(c, *t, cp));
-  if (tun) cfg.tun_name = *tun;
-  MIPSEC_TRY(ParseTunMtu(c, *t, cp, cfg.tun_mtu));
   MIPSEC_ASSIGN_OR_RETURN(auto level, OptLogLevel(c, *t, cp));
   if (level) cfg.log_level = *level;
   return cfg;

@@ -1,0 +1,205 @@
+// MnDaemon: the RFC 5266 mobile node on Linux (`mipsec mn`). It runs the
+// sans-I/O mn::MnController unchanged, in its call order, over a TUN device,
+// netlink, a DHCP client per interface and real sockets, the way
+// sim/apps/mn_app.cc does in the simulator.
+//
+// Wiring:
+//   TUN "<tun>" holds the home address (/32). Routes 0.0.0.0/1 and
+//       128.0.0.0/1 dev <tun> src <home> in the main table make every
+//       unbound flow of the host enter it: each datagram read from the TUN
+//       goes to MnController::SendPacket (tunnelled to the HA/FA, passed at
+//       home, or dropped: the kill switch, R13 R21 R22); deliveries the
+//       controller hands out are written back into the TUN.
+//   netlink (links, addresses) on the configured interfaces: a link that
+//       gains carrier (IFF_RUNNING) -> OnLinkUp + DHCP Start (or the static
+//       address); carrier lost -> OnLinkDown + DHCP Stop; our address
+//       removed by someone else -> OnAddressLost.
+//   DHCP: one dhcp::Client core per interface over a UDP port-68 socket
+//       with SO_BINDTODEVICE and SO_BROADCAST (broadcast flag set); Bound /
+//       Renewed -> the address goes on the interface and the routing below,
+//       then OnAddress; LeaseLost -> undone, OnAddressLost.
+//   Per-interface routing: interface i (config order) has table
+//       table_base + i holding its subnet and its default router, and a
+//       rule "from <its address> lookup <table>" at rule_priority. Every
+//       datagram the controller sends from an interface address (direct
+//       registrations, reverse-tunnelled IP-in-IP with the care-of address
+//       as source, DHCP renewals) carries that address as source
+//       (IP_PKTINFO) and the interface as oif, so it leaves that link by
+//       that link's router and never enters the TUN (R11: "direct
+//       registrations outside the tunnel").
+//   Datagrams from 0.0.0.0 (DHCP before a lease, agent solicitations before
+//       an address) leave through an AF_PACKET socket: an IP socket would
+//       get the home address of the TUN as source and reveal it on a link
+//       that may be untrusted (RFC 2131 4.1, RFC 5265 4.1).
+//   UDP 434: one socket per interface (SO_BINDTODEVICE) -> OnUdp;
+//       raw IP protocol 4 (IP-in-IP from the HA/FA) and raw ICMP (Agent
+//       Advertisements) -> OnIpPacket with the arrival interface.
+//   At home (an interface in kHome): a rule "from <home> lookup <that
+//       interface's table>" so the host's flows leave the home link as an
+//       ordinary host's (RFC 5944 4.2.1); removed as soon as that interface
+//       leaves kHome.
+//   In mode f (RFC 3024 5.1.1 direct delivery to the FA): a table
+//       table_base + 64 with "default via <FA> dev <link>" and a rule
+//       "from <home> lookup" it, while that interface carries user data
+//       through its FA (the raw socket cannot pick the FA as next hop).
+//   rp_filter is set to 0 on the TUN and the moving interfaces (datagrams
+//       to the home address arrive on a link whose reverse path is the TUN).
+// Everything added to the host (TUN, addresses, routes, rules, sysctls) is
+// removed or restored by the destructor.
+//
+// Not yet: the outside mode mc (IKEv2/MOBIKE through IkeRuntime, the ESP
+// TUN). Create refuses a config with [vpn] rather than ignore it; without a
+// VPN the controller never lets user data out on an untrusted link (R24).
+// Nor a deregistration at SIGTERM (the controller has no such command yet):
+// the HA keeps the binding until its lifetime ends.
+//
+// Threading: one thread; Run() blocks until Stop() or SIGINT/SIGTERM.
+#ifndef MIPSEC_PLATFORM_LINUX_MN_MN_DAEMON_H_
+#define MIPSEC_PLATFORM_LINUX_MN_MN_DAEMON_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/ip/address.h"
+#include "common/log.h"
+#include "common/result.h"
+#include "common/time.h"
+#include "config/mn_config.h"
+#include "crypto/random.h"
+#include "dhcp/client.h"
+#include "mn/controller.h"
+#include "platform/linux/epoll_event_loop.h"
+#include "platform/linux/mip4/agent_io.h"
+#include "platform/linux/netlink.h"
+#include "platform/linux/tun_device.h"
+#include "platform/linux/udp_socket.h"
+
+namespace mipsec::mnd {
+
+struct MnDaemonCounters {
+  mip4d::AgentIoCounters io;
+  std::uint64_t tun_in = 0;          // datagrams read from the TUN (user data)
+  std::uint64_t tun_out = 0;         // deliveries written into the TUN
+  std::uint64_t tun_write_errors = 0;
+  std::uint64_t user_passed = 0;     // kPass, sent out of the home link
+  std::uint64_t user_tunnelled = 0;
+  std::uint64_t user_blocked = 0;
+  std::uint64_t dhcp_sent = 0;
+  std::uint64_t dhcp_received = 0;
+  std::uint64_t dhcp_send_errors = 0;
+  std::uint64_t netlink_errors = 0;  // a route/rule/address change the kernel refused
+};
+
+// One interface as the status query shows it.
+struct MnInterfaceStatus {
+  std::string name;
+  int ifindex = 0;       // 0: not present
+  bool running = false;  // carrier
+  mn::IfState state = mn::IfState::kDown;
+  mn::DataPlane plane = mn::DataPlane::kBlocked;
+  std::optional<Ipv4Address> address;
+  int prefix_length = 0;
+  std::optional<Ipv4Address> router;
+  std::string dhcp;      // the DHCP client state, "static" for a static address
+  std::uint32_t table = 0;
+};
+
+// The `status` query (for `mipsec ctl` later and the tests).
+struct MnStatus {
+  std::string mode;  // "c", "f", "mc", "home" or "" (no interface carries user data)
+  std::optional<std::string> active;  // the interface carrying user data
+  Ipv4Address home_address;
+  std::vector<MnInterfaceStatus> interfaces;
+  mn::ControllerCounters controller;
+  MnDaemonCounters daemon;
+  std::vector<mn::ControllerEvent> recent;  // the last events, oldest first
+};
+
+class MnDaemon {
+ public:
+  // Maps and validates the config, opens the TUN, netlink, the raw sockets
+  // and every interface's sockets, installs the TUN routes and starts
+  // detection on the interfaces that are up. Errors name the step; on error
+  // everything done so far is undone. `sink` must outlive the daemon.
+  static Result<std::unique_ptr<MnDaemon>> Create(const config::MnConfig& config, LogSink* sink);
+  ~MnDaemon();
+  MnDaemon(const MnDaemon&) = delete;
+  MnDaemon& operator=(const MnDaemon&) = delete;
+
+  // Runs until Stop() or SIGINT/SIGTERM (handlers installed by Create).
+  Status Run();
+  void Stop() { loop_->Stop(); }
+  // One round of the loop (tests that drive the daemon themselves).
+  Result<std::size_t> RunOnce(Duration max_wait) { return loop_->RunOnce(max_wait); }
+
+  MnStatus status() const;
+  const mn::MnController& controller() const { return *controller_; }
+  const std::string& tun_name() const { return tun_->name(); }
+  std::string CountersLine() const;
+
+ private:
+  struct Ifc;
+  explicit MnDaemon(const config::MnConfig& config, LogSink* sink);
+  Status Init();
+
+  Ifc* FindByIndex(int ifindex);
+  void OnNetlink();
+  void OnLinkState(Timestamp now, Ifc& ifc, const platform::LinkInfo& link);
+  void LinkUp(Timestamp now, Ifc& ifc);
+  void LinkDown(Timestamp now, Ifc& ifc);
+  Status OpenInterfaceSockets(Ifc& ifc);
+  void CloseInterfaceSockets(Ifc& ifc);
+  void OnDhcpReadable(Ifc& ifc);
+  void DrainDhcp(Timestamp now, Ifc& ifc);
+  void ApplyAddress(Timestamp now, Ifc& ifc, const mn::AddressInfo& info);
+  void RemoveAddress(Ifc& ifc);
+  void OnUdpReadable(Ifc& ifc);
+  void OnRawReadable(platform::LinuxRawSocket& sock);
+  void OnTunReadable();
+  Status SendIp(const mip4::IpTransmit& t);
+  Status SendUnaddressed(Ifc& ifc, ByteSpan packet);
+  void Drain(Timestamp now);
+  void ApplyHomeRule();
+  void EnsureNextHop(int ifindex, Ipv4Address next_hop);
+
+  // Host changes, remembered for the destructor.
+  void AddRoute(const platform::Route& r);
+  void DeleteRoute(const platform::Route& r);
+  void AddRule(const platform::Rule& r);
+  void DeleteRule(const platform::Rule& r);
+  Status WriteSysctl(const std::string& path, const std::string& value);
+
+  config::MnConfig config_;
+  Logger log_;
+  std::unique_ptr<platform::EpollEventLoop> loop_;
+  std::unique_ptr<platform::LinuxNetlink> netlink_;
+  std::unique_ptr<platform::NetlinkMonitor> monitor_;
+  std::unique_ptr<platform::LinuxTunDevice> tun_;
+  mip4d::AgentSockets raw_;  // ipip + icmp (the UDP one is a placeholder on an ephemeral port)
+  crypto::SystemRandom random_;
+  std::unique_ptr<mn::MnController> controller_;
+  std::vector<std::unique_ptr<Ifc>> ifcs_;
+  platform::EventLoop::TimerId timer_ = platform::EventLoop::kNoTimer;
+  std::vector<int> registered_fds_;
+  mip4d::RecvBuffers rx_;
+  std::vector<std::uint8_t> tun_buffer_;
+  std::vector<platform::Route> routes_;
+  std::vector<std::pair<std::string, std::string>> saved_sysctls_;
+  std::optional<platform::Rule> home_rule_;
+  std::vector<platform::Route> home_routes_;
+  std::optional<platform::Rule> next_hop_;
+  platform::Route next_hop_route_;
+  std::string logged_mode_ = "?";
+  std::optional<int> logged_active_;
+  std::deque<mn::ControllerEvent> recent_;
+  MnDaemonCounters counters_;
+  bool draining_ = false;
+};
+
+}  // namespace mipsec::mnd
+
+#endif  // MIPSEC_PLATFORM_LINUX_MN_MN_DAEMON_H_

@@ -1,0 +1,282 @@
+// The real `mipsec mn` walking RFC 5266 Figure 1's inside: the home link
+// (our `mipsec ha`), an intranet subnet served by dnsmasq (mode c: DHCP,
+// direct co-located registration with TNC), a subnet with our `mipsec fa`
+// (mode f), an untrusted subnet (no TNC, no VPN: user data blocked, nothing
+// from the home address in clear) and home again, with pings between a CN
+// and the home address in each place. Every process runs in namespaces of a
+// testing/netns Topology and dies with it.
+//
+//   r (router; dnsmasq on c0/f0/u0; mipsec fa on f0)
+//      |  c0 10.2.0.1/24  ---- mn:c0 (DHCP)
+//      |  f0 10.3.0.1/24  ---- mn:f0 (DHCP, FA CoA 10.3.0.1)
+//      |  u0 10.4.0.1/24  ---- mn:u0 (DHCP, untrusted: not in trusted_subnets)
+//      |  core0 10.10.0.2
+//      |
+//   ha (mipsec ha; the intranet core) core0 10.10.0.1
+//      |  home0 10.1.0.1/24 ---- mn:h0 (home link)
+//      |  cn0 10.20.0.1/24  ---- cn 10.20.0.10
+//
+// (The CN is not behind the FA's router: an FA keeps a /32 route to a
+// visitor that left until its lifetime ends, RFC 5944 3.7.)
+//
+// The MN has one interface per subnet; a move is one interface going down
+// (admin down in the MN's namespace: carrier lost) and the next coming up.
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "testing/netns/require_root.h"
+#include "testing/netns/topology.h"
+
+namespace mipsec {
+namespace {
+
+using mipsec::testing::Child;
+using mipsec::testing::Topology;
+
+constexpr char kKey[] = "000102030405060708090a0b0c0d0e0f";
+
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& text) {
+    char p[] = "/tmp/mipsec-mn-test-XXXXXX.toml";
+    int fd = mkstemps(p, 5);
+    EXPECT_GE(fd, 0);
+    close(fd);
+    path = p;
+    std::ofstream f(path);
+    f << text;
+  }
+  ~TempFile() { std::remove(path.c_str()); }
+};
+
+std::string HaConfig() {
+  return std::string(
+             "[home_agent]\naddress = \"10.1.0.1\"\nhome_network = \"10.1.0.0/24\"\n"
+             "interface = \"home0\"\nmax_lifetime = \"10m\"\n"
+             "trusted_subnets = [\"10.1.0.0/24\", \"10.2.0.0/24\", \"10.3.0.0/24\"]\n"
+             "advertisement_interval = \"1s\"\nadvertisement_lifetime = \"3s\"\n"
+             "[[mobile_node]]\nhome_address = \"10.1.0.10\"\nspi = 1000\nkey = \"") +
+         kKey + "\"\n";
+}
+
+std::string FaConfig() {
+  return "[foreign_agent]\nadvertisement_interval = \"1s\"\nmax_lifetime = \"10m\"\n"
+         "[[interface]]\nname = \"f0\"\naddress = \"10.3.0.1/24\"\n"
+         "care_of_addresses = [\"10.3.0.1\"]\n";
+}
+
+std::string MnConfig() {
+  return std::string(
+             "[mobile_node]\nhome_address = \"10.1.0.10\"\nhome_gateway = \"10.1.0.1\"\n"
+             "home_agent = \"10.1.0.1\"\nspi = 1000\nkey = \"") +
+         kKey +
+         "\"\nlifetime = \"120s\"\nretransmissions = 1\nlog_level = \"info\"\ntun = \"mipmn0\"\n"
+         "[[interface]]\nname = \"h0\"\n[[interface]]\nname = \"c0\"\n"
+         "[[interface]]\nname = \"f0\"\n[[interface]]\nname = \"u0\"\n";
+}
+
+// Waits up to `ms` for `text` in the child's stderr after offset `from`.
+bool WaitLog(Child* c, const std::string& text, std::size_t from, int ms) {
+  for (int waited = 0; waited <= ms; waited += 50) {
+    const std::string err = c->Stderr();
+    if (err.size() > from && err.find(text, from) != std::string::npos) return true;
+    if (!c->Running()) return false;
+    usleep(50'000);
+  }
+  return false;
+}
+
+bool Ping(Topology& topo, const std::string& ns, const std::string& dst) {
+  auto r = topo.Exec(ns, {"ping", "-c", "3", "-i", "0.2", "-W", "2", dst}, Duration::Seconds(10));
+  return r.ok() && r->exit_code == 0;
+}
+
+void SetLinkIn(Topology& topo, const char* ns, const char* ifname, bool up) {
+  auto r = topo.Exec(ns, {"ip", "link", "set", ifname, up ? "up" : "down"});
+  ASSERT_TRUE(r.ok() && r->exit_code == 0) << ns << ":" << ifname;
+}
+void SetLink(Topology& topo, const char* ifname, bool up) { SetLinkIn(topo, "mn", ifname, up); }
+
+std::string ShowIn(Topology& topo, const char* ns, const std::vector<std::string>& argv) {
+  auto r = topo.Exec(ns, argv);
+  return r.ok() ? r->out : std::string();
+}
+std::string Show(Topology& topo, const std::vector<std::string>& argv) {
+  return ShowIn(topo, "mn", argv);
+}
+// Routing state of the MN and the HA, for failure messages.
+std::string State(Topology& topo) {
+  return "mn rules:\n" + Show(topo, {"ip", "-4", "rule"}) + "mn main:\n" +
+         Show(topo, {"ip", "-4", "route"}) + "mn 2100:\n" +
+         Show(topo, {"ip", "-4", "route", "show", "table", "2100"}) + "mn neigh:\n" +
+         Show(topo, {"ip", "neigh"}) + "ha routes:\n" + ShowIn(topo, "ha", {"ip", "-4", "route"}) +
+         "ha neigh:\n" + ShowIn(topo, "ha", {"ip", "neigh"});
+}
+
+TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
+  MIPSEC_REQUIRE_NETNS();
+  auto topo_or = Topology::Create(R"(
+    ns cn
+    ns r router
+    ns ha router
+    ns mn
+    link ha:home0 10.1.0.1/24 mn:h0
+    link r:c0 10.2.0.1/24 mn:c0
+    link r:f0 10.3.0.1/24 mn:f0
+    link r:u0 10.4.0.1/24 mn:u0
+    link ha:core0 10.10.0.1/24 r:core0 10.10.0.2/24
+    link ha:cn0 10.20.0.1/24 cn:eth0 10.20.0.10/24
+    route ha default via 10.10.0.2
+    route r default via 10.10.0.1
+    route cn default via 10.20.0.1
+  )");
+  ASSERT_TRUE(topo_or.ok()) << topo_or.error().ToString();
+  Topology& topo = **topo_or;
+
+  // Only the home link has carrier at first.
+  SetLink(topo, "c0", false);
+  SetLink(topo, "f0", false);
+  SetLink(topo, "u0", false);
+  // What the MN will send in clear on the untrusted link (step 4), seen from
+  // the router; started now so that it surely runs by then.
+  auto cap_or = topo.Spawn("r", {"tshark", "-i", "u0", "-l", "-n", "-T", "fields", "-e",
+                                 "ip.src", "-e", "ip.dst", "-e", "_ws.col.Protocol"});
+  ASSERT_TRUE(cap_or.ok());
+  Child* cap = *cap_or;
+
+  const TempFile ha_cfg(HaConfig());
+  const TempFile fa_cfg(FaConfig());
+  const TempFile mn_cfg(MnConfig());
+  auto ha_or = topo.Spawn("ha", {MIPSEC_BINARY, "ha", "--config", ha_cfg.path});
+  ASSERT_TRUE(ha_or.ok());
+  Child* ha = *ha_or;
+  ASSERT_TRUE(WaitLog(ha, "home agent 10.1.0.1", 0, 5000)) << ha->Stderr();
+  auto fa_or = topo.Spawn("r", {MIPSEC_BINARY, "fa", "--config", fa_cfg.path});
+  ASSERT_TRUE(fa_or.ok());
+  Child* fa = *fa_or;
+  auto dns_or = topo.Spawn(
+      "r", {"/usr/sbin/dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
+            "--interface=c0", "--interface=f0", "--interface=u0", "--leasefile-ro", "--no-ping", "--pid-file=",
+            "--user=root", "--dhcp-authoritative",
+            "--dhcp-range=10.2.0.100,10.2.0.150,255.255.255.0,2m",
+            "--dhcp-range=10.3.0.100,10.3.0.150,255.255.255.0,2m",
+            "--dhcp-range=10.4.0.100,10.4.0.150,255.255.255.0,2m"});
+  ASSERT_TRUE(dns_or.ok());
+  Child* dns = *dns_or;
+
+  auto mn_or = topo.Spawn("mn", {MIPSEC_BINARY, "mn", "--config", mn_cfg.path});
+  ASSERT_TRUE(mn_or.ok());
+  Child* mn = *mn_or;
+  ASSERT_TRUE(WaitLog(mn, "mobile node 10.1.0.10", 0, 5000)) << mn->Stderr();
+
+  // 1. At home (R18): the HA's advertisement (H) and our authenticated
+  // deregistration with TNC.
+  ASSERT_TRUE(WaitLog(mn, "mode home on h0", 0, 8000)) << mn->Stderr() << ha->Stderr();
+  EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << mn->Stderr();
+  EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << mn->Stderr();
+
+  // 2. Move to the intranet subnet c: DHCP, direct co-located registration
+  // answered with TNC, Mobile IPv4 with reverse tunnelling.
+  std::size_t mark = mn->Stderr().size();
+  SetLink(topo, "h0", false);
+  SetLink(topo, "c0", true);
+  ASSERT_TRUE(WaitLog(mn, "c0: address 10.2.0.", mark, 10000)) << mn->Stderr() << dns->Stderr();
+  ASSERT_TRUE(WaitLog(mn, "mode c on c0", mark, 10000)) << mn->Stderr() << ha->Stderr();
+  EXPECT_NE(ha->Stderr().find("binding added 10.1.0.10 coa 10.2.0."), std::string::npos)
+      << ha->Stderr();
+  // The per-interface table and rule (R11: registrations leave c0 directly).
+  const std::string rules = Show(topo, {"ip", "-4", "rule", "show"});
+  EXPECT_NE(rules.find("from 10.2.0."), std::string::npos) << rules;
+  EXPECT_NE(rules.find("lookup 2101"), std::string::npos) << rules;
+  EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << mn->Stderr() << ha->Stderr();
+  EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << mn->Stderr();
+
+  // 3. Move to the FA's subnet: c first (trust proven directly, R8), then f.
+  mark = mn->Stderr().size();
+  SetLink(topo, "c0", false);
+  SetLink(topo, "f0", true);
+  ASSERT_TRUE(WaitLog(mn, "f0: address 10.3.0.", mark, 10000)) << mn->Stderr();
+  ASSERT_TRUE(WaitLog(mn, "mode f on f0", mark, 15000)) << mn->Stderr() << fa->Stderr()
+                                                         << ha->Stderr();
+  EXPECT_NE(ha->Stderr().find("10.1.0.10 coa 10.3.0.1 ip-in-ip"), std::string::npos)
+      << ha->Stderr();
+  EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << mn->Stderr() << fa->Stderr();
+  EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << mn->Stderr() << fa->Stderr();
+
+  // 4. An untrusted subnet (not in the HA's trusted_subnets, RFC 5265 4.3):
+  // the direct probe gets no answer, and without a VPN no user data may
+  // leave (R13, R21 while detecting; R24 after): the MN's ping fails and is
+  // counted as blocked, and the HA learns nothing.
+  ASSERT_TRUE(WaitLog(cap, "Capturing on", 0, 10000)) << cap->Stderr();
+  mark = mn->Stderr().size();
+  SetLink(topo, "f0", false);
+  SetLink(topo, "u0", true);
+  ASSERT_TRUE(WaitLog(mn, "u0: address 10.4.0.", mark, 10000)) << mn->Stderr();
+  {
+    auto r = topo.Exec("mn", {"ping", "-c", "2", "-i", "0.3", "-W", "1", "10.20.0.10"},
+                       Duration::Seconds(5));
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(r->exit_code, 0) << "user data left an untrusted link:\n" << r->out;
+  }
+  EXPECT_EQ(mn->Stderr().find("mode c on u0", mark), std::string::npos) << mn->Stderr();
+  EXPECT_EQ(ha->Stderr().find("coa 10.4.0."), std::string::npos) << ha->Stderr();
+  EXPECT_FALSE(Ping(topo, "cn", "10.1.0.10"));
+  usleep(500'000);
+  mipsec::testing::ExecResult seen = cap->Stop(Duration::Seconds(3));
+  std::printf("on u0:\n%s\n", seen.out.c_str());
+  // RFC 2131 4.1: DHCP from 0.0.0.0 until bound; and nothing from the home
+  // address in clear (RFC 5265 4.1); the probe (a Registration Request,
+  // from the lease address) is the only Mobile IP.
+  EXPECT_NE(seen.out.find("0.0.0.0\t255.255.255.255\tDHCP"), std::string::npos) << seen.out;
+  EXPECT_EQ(seen.out.find("10.1.0.10\t"), std::string::npos) << seen.out;
+
+  // 5. Back on the home link (R18): the FA route and the untrusted state are
+  // left behind; the authenticated deregistration brings the MN home again.
+  mark = mn->Stderr().size();
+  SetLink(topo, "u0", false);
+  SetLink(topo, "h0", true);
+  ASSERT_TRUE(WaitLog(mn, "mode home on h0", mark, 8000)) << mn->Stderr();
+  EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << State(topo) << ha->Stderr();
+  EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << State(topo);
+  const std::string home_rules = Show(topo, {"ip", "-4", "rule", "show"});
+  EXPECT_EQ(home_rules.find("lookup 2164"), std::string::npos) << home_rules;  // no FA next hop
+  EXPECT_NE(home_rules.find("from 10.1.0.10 lookup 2100"), std::string::npos) << home_rules;
+
+  // 6. SIGTERM: exit 0, and nothing of ours is left in the MN's namespace.
+  mipsec::testing::ExecResult done = mn->Stop(Duration::Seconds(5));
+  EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
+  EXPECT_NE(done.err.find("counters at exit: mode"), std::string::npos) << done.err;
+  std::printf("%s\n", done.err.substr(done.err.find("counters at exit")).c_str());
+  // The pings of steps 2-3 went through the controller (tunnelled and
+  // delivered), step 4's were blocked.
+  const std::size_t at = done.err.find("counters at exit");
+  const std::string line = done.err.substr(at, done.err.find('\n', at) - at);
+  auto count = [&](const std::string& key) {
+    const std::size_t p = line.find(" " + key + " ");
+    return p == std::string::npos ? -1 : std::atoi(line.c_str() + p + key.size() + 2);
+  };
+  EXPECT_GE(count("sent"), 6) << line;
+  EXPECT_GE(count("delivered"), 6) << line;
+  EXPECT_GE(count("blocked"), 2) << line;
+  const std::string links = Show(topo, {"ip", "-4", "link", "show"});
+  EXPECT_EQ(links.find("mipmn0"), std::string::npos) << links;
+  const std::string rules_after = Show(topo, {"ip", "-4", "rule", "show"});
+  EXPECT_EQ(rules_after.find("lookup 210"), std::string::npos) << rules_after;
+  const std::string addrs = Show(topo, {"ip", "-4", "addr", "show"});
+  EXPECT_EQ(addrs.find("10.4.0.1"), std::string::npos) << addrs;  // the lease is gone
+  EXPECT_EQ(addrs.find("10.1.0.10"), std::string::npos) << addrs;
+  for (const char* t : {"2100", "2101", "2102", "2103", "2164"}) {
+    const std::string routes = Show(topo, {"ip", "-4", "route", "show", "table", t});
+    EXPECT_TRUE(routes.empty()) << "table " << t << ": " << routes;
+  }
+}
+
+}  // namespace
+}  // namespace mipsec
