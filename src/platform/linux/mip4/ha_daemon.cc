@@ -65,6 +65,7 @@ Status HaDaemon::Init() {
   MIPSEC_TRY(mip4::HomeAgent::ValidateOptions(HomeAgentOptionsFromConfig(config_, {})));
 
   MIPSEC_ASSIGN_OR_RETURN(loop_, platform::EpollEventLoop::Create());
+  arp_ = std::make_unique<platform::GratuitousArp>(*loop_);
   // Signals first (blocked from here on and read from a signalfd), so that a
   // SIGTERM during start-up still goes through the clean shutdown.
   MIPSEC_TRY(loop_->HandleSignal(SIGINT, [this](int) {
@@ -379,8 +380,19 @@ void HaDaemon::HandleEvent(const mip4::HaEvent& e) {
   ++counters_.events;
   if (e.kind == mip4::HaEvent::Kind::kBindingRemoved) {
     RemoveRoute(e.home_address);
+    arp_->Cancel(home_ifindex_, e.home_address);
   } else {
     AddRoute(e.home_address);
+  }
+  if (e.kind == mip4::HaEvent::Kind::kBindingAdded) {
+    // RFC 5944 4.6: a binding for a mobile node that had none (it was
+    // assumed at home) MUST be announced with a gratuitous ARP, broadcast
+    // on the home link, with the HA's link-layer address (repeated a few
+    // times), so that the home link's nodes (its router above all) stop
+    // sending the mobile node's traffic to its old link-layer address.
+    if (Status s = arp_->Announce(home_ifindex_, e.home_address); !s.ok()) {
+      MIPSEC_LOG(log_, kWarning) << "gratuitous ARP: " << s.error().ToString();
+    }
   }
   // At registration rates the line is the dearest part: build it only when
   // it will be written.

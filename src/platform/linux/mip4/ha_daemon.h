@@ -15,7 +15,12 @@
 //                          on BindingRemoved, so the kernel hands it the
 //                          datagrams for away mobile nodes (from the home
 //                          link thanks to proxy_arp on the home interface,
-//                          from anywhere else by plain routing);
+//                          from anywhere else by plain routing); a
+//                          BindingAdded (the node had no binding) is also
+//                          announced on the home link with a gratuitous ARP
+//                          carrying the HA's link-layer address, sent three
+//                          times 0.5 s apart (RFC 5944 4.6), so that the
+//                          home link's router stops using the node's own;
 //   kForward results  ->   written into the TUN: the kernel receives the
 //                          decapsulated datagram on the TUN and forwards it
 //                          (rp_filter 0 on the TUN; net.ipv4.ip_forward must
@@ -73,6 +78,7 @@
 #include "mip4/ha/home_agent.h"
 #include "mip4/security/sa_database.h"
 #include "platform/linux/epoll_event_loop.h"
+#include "platform/linux/gratuitous_arp.h"
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/netlink.h"
 #include "platform/linux/tun_device.h"
@@ -188,6 +194,7 @@ class HaDaemon {
   // Replaced whole by Reload (the core switches to the new one first).
   std::unique_ptr<mip4::SaDatabase> sas_ = std::make_unique<mip4::SaDatabase>();
   std::unique_ptr<mip4::HomeAgent> core_;
+  std::unique_ptr<platform::GratuitousArp> arp_;  // RFC 5944 4.6
 
   platform::EventLoop::TimerId timer_ = platform::EventLoop::kNoTimer;
   std::vector<int> registered_fds_;

@@ -101,6 +101,7 @@ Result<std::unique_ptr<MnDaemon>> MnDaemon::Create(const config::MnConfig& confi
 
 Status MnDaemon::Init() {
   MIPSEC_ASSIGN_OR_RETURN(loop_, platform::EpollEventLoop::Create());
+  arp_ = std::make_unique<platform::GratuitousArp>(*loop_);
   MIPSEC_TRY(loop_->HandleSignal(SIGINT, [this](int) { loop_->Stop(); }));
   MIPSEC_TRY(loop_->HandleSignal(SIGTERM, [this](int) {
     MIPSEC_LOG(log_, kNotice) << "SIGTERM: stopping";
@@ -372,6 +373,7 @@ void MnDaemon::LinkUp(Timestamp now, Ifc& ifc) {
 
 void MnDaemon::LinkDown(Timestamp now, Ifc& ifc) {
   ifc.running = false;
+  arp_->Cancel(ifc.ifindex, config_.home_address);
   MIPSEC_LOG(log_, kInfo) << ifc.cfg.name << ": link down";
   if (ifc.dhcp) {
     ifc.dhcp->Stop(now);  // LeaseLost(kStopped) undoes the address
@@ -714,6 +716,17 @@ void MnDaemon::Drain(Timestamp /*now*/) {
         if (!ifc || !ifc->mip_sock) {
           s = Error(Errc::kState, "udp transmit without a live interface");
         } else {
+          if (u->local.address == config_.home_address) {
+            // Only at home does a registration leave a link from the home
+            // address: the deregistration. RFC 5944 4.6: before it, the MN
+            // MUST announce its home address with its own link-layer
+            // address (gratuitous ARP, repeated in parallel), so that the
+            // home link stops sending its traffic to the HA's proxy.
+            if (Status a = arp_->Announce(ifc->ifindex, config_.home_address); !a.ok()) {
+              MIPSEC_LOG(log_, kWarning) << ifc->cfg.name << ": gratuitous ARP: "
+                                         << a.error().ToString();
+            }
+          }
           platform::OutgoingDatagram d;
           d.payload = u->payload;
           d.remote = u->remote;

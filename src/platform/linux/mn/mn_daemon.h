@@ -34,6 +34,9 @@
 //   UDP 434: one socket per interface (SO_BINDTODEVICE) -> OnUdp;
 //       raw IP protocol 4 (IP-in-IP from the HA/FA) and raw ICMP (Agent
 //       Advertisements) -> OnIpPacket with the arrival interface.
+//   At home: the deregistration from the home address is preceded by a
+//       gratuitous ARP for the home address with the interface's own
+//       link-layer address, repeated twice 0.5 s apart (RFC 5944 4.6).
 //   At home (an interface in kHome): a rule "from <home> lookup <that
 //       interface's table>" so the host's flows leave the home link as an
 //       ordinary host's (RFC 5944 4.2.1); removed as soon as that interface
@@ -73,6 +76,7 @@
 #include "dhcp/client.h"
 #include "mn/controller.h"
 #include "platform/linux/epoll_event_loop.h"
+#include "platform/linux/gratuitous_arp.h"
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/netlink.h"
 #include "platform/linux/tun_device.h"
@@ -176,6 +180,7 @@ class MnDaemon {
   config::MnConfig config_;
   Logger log_;
   std::unique_ptr<platform::EpollEventLoop> loop_;
+  std::unique_ptr<platform::GratuitousArp> arp_;  // RFC 5944 4.6, at home
   std::unique_ptr<platform::LinuxNetlink> netlink_;
   std::unique_ptr<platform::NetlinkMonitor> monitor_;
   std::unique_ptr<platform::LinuxTunDevice> tun_;
