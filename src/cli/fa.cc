@@ -20,6 +20,7 @@ namespace {
 struct FaOptions {
   std::string config;
   std::string log_level;
+  std::string control_socket;  // empty: the config's
 };
 
 int RunFa(const FaOptions& o) {
@@ -49,7 +50,11 @@ int RunFa(const FaOptions& o) {
     std::fprintf(stderr, "mipsec fa: event loop: %s\n", loop.error().ToString().c_str());
     return 1;
   }
-  Result<std::unique_ptr<mip4d::FaDaemon>> daemon = mip4d::FaDaemon::Create(*cfg, **loop, log);
+  Result<std::unique_ptr<mip4d::FaDaemon>> daemon = mip4d::FaDaemon::Create(*cfg, **loop, log, [&] {
+    mip4d::FaDaemonOptions fo;
+    fo.control_socket = o.control_socket;
+    return fo;
+  }());
   if (!daemon.ok()) {
     std::fprintf(stderr, "mipsec fa: %s: %s\n", o.config.c_str(),
                  daemon.error().detail().c_str());
@@ -78,6 +83,9 @@ Handler AddFa(CLI::App& app) {
   cmd->add_option("--log-level", opts->log_level,
                   "Override the config's log_level: trace, debug, info, notice, warning, error, "
                   "off");
+  cmd->add_option("--control-socket", opts->control_socket,
+                  "Unix socket for `mipsec ctl` (mode 0600), overriding the config's "
+                  "control_socket (default /run/mipsec/fa.sock)");
   return [opts]() { return RunFa(*opts); };
 }
 

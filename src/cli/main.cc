@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   handlers["bench"] = mipsec::cli::AddBench(app);
   handlers["gw"] = mipsec::cli::AddGw(app);
   handlers["vpn"] = mipsec::cli::AddVpn(app);
+  handlers["ctl"] = mipsec::cli::AddCtl(app);
 
   CLI11_PARSE(app, argc, argv);
   for (CLI::App* sub : app.get_subcommands()) {

@@ -23,7 +23,10 @@
 //   kNotBound         ->   dropped and counted (the route goes with the
 //                          binding's BindingRemoved, which is already queued);
 //   NextTimeout()     ->   one loop timer;
-//   SIGINT / SIGTERM  ->   Stop(); SIGUSR1 -> the counters are logged.
+//   SIGINT / SIGTERM  ->   Stop(); SIGUSR1 -> the counters are logged;
+//   control socket    ->   `mipsec ctl` (platform/linux/control_server.h):
+//                          status, bindings (home address, care-of address,
+//                          tunnel, remaining lifetime, flags), counters.
 // Time: the loop's CLOCK_MONOTONIC `now`; the core's wall clock (timestamp
 // replay protection, RFC 5944 5.7) is CLOCK_REALTIME sampled once at
 // start-up against the loop clock (mip4::WallClockMapping).
@@ -58,6 +61,7 @@
 #include "crypto/random.h"
 #include "mip4/ha/home_agent.h"
 #include "mip4/security/sa_database.h"
+#include "platform/linux/control_server.h"
 #include "platform/linux/epoll_event_loop.h"
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/netlink.h"
@@ -82,6 +86,8 @@ struct HaDaemonOptions {
   // fds get a turn.
   std::size_t receive_batch = 64;
   std::size_t batches_per_wakeup = 16;
+  // Overrides the config's control_socket when not empty.
+  std::string control_socket;
 };
 
 // What happened outside the core (the core's own: mip4::HaCounters).
@@ -130,10 +136,15 @@ class HaDaemon {
   const std::unordered_set<Ipv4Address>& routed() const { return routed_; }
   // "requests 10 replies 9 (code0 8 code133 1) drops ... | udp_in ... ".
   std::string CountersLine() const;
+  // What `mipsec ctl` shows (the control socket's handlers; no keys).
+  platform::ControlJson StatusJson() const;
+  platform::ControlJson BindingsJson(std::size_t limit) const;
+  platform::ControlJson CountersJson() const;
 
  private:
   HaDaemon(const config::HaConfig& config, const HaDaemonOptions& options, LogSink* sink);
   Status Init();
+  Status OpenControlSocket();
   Status WriteSysctl(const std::string& path, const std::string& value, bool remember);
   void RestoreSysctls();
 
@@ -171,6 +182,9 @@ class HaDaemon {
   std::vector<std::pair<std::string, std::string>> saved_sysctls_;
   HaDaemonCounters counters_;
   Duration adv_interval_;
+  Timestamp started_{};
+  // Last: closed first (its handlers read everything above).
+  std::unique_ptr<platform::ControlServer> control_;
 };
 
 }  // namespace mipsec::mip4d
