@@ -162,7 +162,8 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < runs && rc == 0; ++i) {
     {
       auto gw = SpawnInNetns((*topo)->NsFd("gw"),
-                             {MIPSEC_BINARY, "gw", "--config", dir + "/gw.toml"});
+                             {MIPSEC_BINARY, "gw", "--config", dir + "/gw.toml",
+                              "--control-socket", dir + "/gw.sock"});
       if (!gw.ok()) return 1;
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       auto r = Load(**topo, dir + "/vpn.toml", concurrency, seconds);

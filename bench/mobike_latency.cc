@@ -346,7 +346,8 @@ int Main(int argc, char** argv) {
       std::cerr << topo.error().ToString() << "\n";
       return 1;
     }
-    auto gw = SpawnInNetns((*topo)->NsFd("gw"), {MIPSEC_BINARY, "gw", "--config", dir + "/gw.toml"});
+    auto gw = SpawnInNetns((*topo)->NsFd("gw"), {MIPSEC_BINARY, "gw", "--config", dir + "/gw.toml",
+                              "--control-socket", dir + "/gw.sock"});
     if (!gw.ok()) return 1;
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto vpn = SpawnInNetns((*topo)->NsFd("mn"), {MIPSEC_BINARY, "vpn", "--config", dir + "/vpn.toml"});

@@ -349,7 +349,8 @@ TEST(GwInterop, BadConfigExitsOneBeforeOpeningAnything) {
   GwSettings gs;
   gs.esp_proposals = "aes128-md5";
   std::ofstream(dir + "/gw.toml") << GwToml(gs);
-  auto r = (*topo)->Exec("gw", {MIPSEC_BINARY, "gw", "--config", dir + "/gw.toml"});
+  auto r = (*topo)->Exec("gw", {MIPSEC_BINARY, "gw", "--config", dir + "/gw.toml",
+                              "--control-socket", dir + "/gw.sock"});
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->exit_code, 1);

@@ -58,6 +58,10 @@ class MipsecProcess {
     std::vector<std::string> argv = {MIPSEC_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.insert(argv.end(), {"--config", config});
+    if (args[0] == "gw" || args[0] == "ha" || args[0] == "fa") {
+      // The control socket in the private directory, never /run/mipsec.
+      argv.insert(argv.end(), {"--control-socket", g->dir_ + "/" + args[0] + ".sock"});
+    }
     auto child = SpawnInNetns(topo.NsFd(ns), argv);
     if (!child.ok()) return child.error();
     g->child_ = std::move(*child);
@@ -133,6 +137,8 @@ class MipsecProcess {
     return n;
   }
   const std::string& dir() const { return dir_; }
+  // The daemon's control socket (gw, ha, fa): `mipsec ctl --socket` this.
+  std::string control_socket() const { return dir_ + "/" + what_.substr(7) + ".sock"; }
 
  private:
   MipsecProcess() = default;

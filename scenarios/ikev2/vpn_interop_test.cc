@@ -11,6 +11,8 @@
 // charon and the mipsec processes are always torn down.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <cstdio>
@@ -223,6 +225,61 @@ TEST(VpnInterop, AgainstMipsecGw) {
   ASSERT_TRUE(Ping(*tb.topo, "mn", kInteropIntHost, 3).ok()) << tb.vpn->Log();
   ASSERT_TRUE(Ping(*tb.topo, "int", vip, 2).ok());
   EXPECT_THAT(tb.our_gw->Counters(), HasSubstr("tia in_use 1"));
+
+  // `mipsec ctl sas` on the gateway's control socket (the real binary):
+  // the IKE SA with the client's identity, MOBIKE, the TIA, and its CHILD
+  // SA with SPIs in hex, selectors and the pings counted; no key anywhere.
+  {
+    auto ctl = [&](const std::string& args) {
+      const std::string cmd = std::string(MIPSEC_BINARY) + " ctl --socket " +
+                              tb.our_gw->control_socket() + " " + args + " 2>&1";
+      std::string out;
+      FILE* p = popen(cmd.c_str(), "r");
+      if (p == nullptr) return std::make_pair(-1, out);
+      char buf[4096];
+      std::size_t n;
+      while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+      const int st = pclose(p);
+      return std::make_pair(WIFEXITED(st) ? WEXITSTATUS(st) : -1, out);
+    };
+    auto [code, js] = ctl("--json sas");
+    ASSERT_EQ(code, 0) << js;
+    auto j = nlohmann::json::parse(js, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << js;
+    ASSERT_EQ(j["data"]["ike_sas"], 1) << js;
+    const auto& ike = j["data"]["sas"][0];
+    EXPECT_EQ(ike["state"], "ESTABLISHED") << js;
+    EXPECT_EQ(ike["remote_id"], "email:client@example.org") << js;
+    EXPECT_EQ(ike["tia"], vip) << js;
+    EXPECT_EQ(ike["mobike"], true) << js;
+    EXPECT_EQ(ike["initiator"], false) << js;
+    EXPECT_EQ(ike["spi_i"].get<std::string>().size(), 16u) << js;
+    EXPECT_EQ(ike["local"], std::string(kInteropGwExt) + ":4500") << js;
+    ASSERT_EQ(ike["child_sas"].size(), 1u) << js;
+    const auto& child = ike["child_sas"][0];
+    EXPECT_EQ(child["spi_in"].get<std::string>().size(), 8u) << js;
+    EXPECT_EQ(child["state"], "INSTALLED") << js;
+    EXPECT_EQ(child["remote_ts"], nlohmann::json::array({vip + "/32"})) << js;
+    ASSERT_TRUE(child["packets_in"].is_number()) << js;
+    EXPECT_GE(child["packets_in"].get<int>(), 5) << js;   // 3 echo requests + 2 replies
+    EXPECT_GE(child["packets_out"].get<int>(), 5) << js;
+    EXPECT_GT(child["bytes_in"].get<int>(), 0) << js;
+    auto [hcode, human] = ctl("sas");
+    EXPECT_EQ(hcode, 0) << human;
+    EXPECT_THAT(human, HasSubstr("email:client@example.org"));
+    EXPECT_THAT(human, HasSubstr("#1: ESTABLISHED, responder, SPIs "));
+    EXPECT_THAT(human, HasSubstr("MOBIKE, TIA " + vip + "\n"));
+    EXPECT_THAT(human, HasSubstr("  child: INSTALLED, "));
+    for (const char* cmd : {"status", "sas", "counters", "help"}) {
+      for (const char* fmt : {"", "--json "}) {
+        auto [c, out] = ctl(std::string(fmt) + cmd);
+        EXPECT_EQ(c, 0) << cmd << ": " << out;
+        std::string psk_hex = Hex(kPsk);
+        EXPECT_EQ(out.find(psk_hex), std::string::npos) << cmd;
+        EXPECT_EQ(out.find(psk_hex.substr(0, 12)), std::string::npos) << cmd;
+      }
+    }
+  }
 
   ExecResult r = tb.our_gw->Terminate();
   EXPECT_TRUE(r.Success()) << r.Describe();

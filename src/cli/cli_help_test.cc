@@ -86,6 +86,7 @@ TEST(CliHelpTest, EverySubcommandDocumentsEveryOption) {
   (void)AddBench(app);
   (void)AddGw(app);
   (void)AddVpn(app);
+  (void)AddMn(app);
   const Help top = RunHelp({});
   EXPECT_EQ(top.exit_code, 0) << top.out;
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {

@@ -20,6 +20,7 @@ namespace {
 struct FaOptions {
   std::string config;
   std::string log_level;
+  std::string control_socket;  // empty: the config's
 };
 
 int RunFa(const FaOptions& o) {
@@ -52,6 +53,7 @@ int RunFa(const FaOptions& o) {
   mip4d::FaDaemonOptions fa_options;
   fa_options.config_path = o.config;  // SIGHUP re-reads it
   if (!o.log_level.empty()) fa_options.log_level = level;
+  fa_options.control_socket = o.control_socket;
   Result<std::unique_ptr<mip4d::FaDaemon>> daemon =
       mip4d::FaDaemon::Create(*cfg, **loop, log, fa_options);
   if (!daemon.ok()) {
@@ -86,6 +88,9 @@ Handler AddFa(CLI::App& app) {
       "Signals: SIGINT/SIGTERM stop cleanly (routes and rules removed, exit 0); SIGUSR1 logs "
       "the counters; SIGHUP re-reads the config file and applies it without dropping visitors "
       "(a bad file is logged with file:line and changes nothing; see docs/configuration.md).");
+  cmd->add_option("--control-socket", opts->control_socket,
+                  "Unix socket for `mipsec ctl` (mode 0600), overriding the config's "
+                  "control_socket (default /run/mipsec/fa.sock)");
   return [opts]() { return RunFa(*opts); };
 }
 

@@ -16,6 +16,7 @@ namespace {
 struct GwOptions {
   std::string config;
   std::string log_level;
+  std::string control_socket;  // empty: the config's
 };
 
 int RunGw(const GwOptions& o) {
@@ -37,6 +38,7 @@ int RunGw(const GwOptions& o) {
   ikev2d::GwDaemonOptions opts;
   opts.config_path = o.config;  // SIGHUP re-reads it
   if (!o.log_level.empty()) opts.log_level = cfg->log_level;
+  opts.control_socket = o.control_socket;
   auto daemon = ikev2d::GwDaemon::Create(*cfg, opts, &sink);
   if (!daemon.ok()) {
     std::fprintf(stderr, "mipsec gw: %s\n", daemon.error().ToString().c_str());
@@ -65,6 +67,9 @@ Handler AddGw(CLI::App& app) {
   sub->add_option("--log-level", o->log_level,
                   "trace, debug, info, notice, warning or error (default: the config's "
                   "log_level)");
+  sub->add_option("--control-socket", o->control_socket,
+                  "Unix socket for `mipsec ctl` (mode 0600), overriding the config's "
+                  "control_socket (default /run/mipsec/gw.sock)");
   sub->footer(
       "Needs net.ipv4.ip_forward=1 to forward clients' traffic. The TIA pool is routed into "
       "the TUN; [policy] is enforced with an nftables table the daemon installs and removes.\n"

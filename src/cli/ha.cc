@@ -17,6 +17,7 @@ struct HaOptions {
   std::string log_level;
   std::string tun_name = "mipha%d";
   double advertisement_interval = -1;  // < 0: the config's
+  std::string control_socket;          // empty: the config's
 };
 
 int RunHa(const HaOptions& o) {
@@ -42,6 +43,7 @@ int RunHa(const HaOptions& o) {
   opts.tun_name = o.tun_name;
   opts.config_path = o.config;  // SIGHUP re-reads it
   if (!o.log_level.empty()) opts.log_level = cfg->log_level;
+  opts.control_socket = o.control_socket;
   if (o.advertisement_interval >= 0) {
     opts.advertisement_interval =
         Duration::Millis(static_cast<std::int64_t>(o.advertisement_interval * 1000));
@@ -81,6 +83,9 @@ Handler AddHa(CLI::App& app) {
                   "seconds between Agent Advertisements on the home link, overriding the "
                   "config's advertisement_interval; 0: none")
       ->check(CLI::Range(0.0, 1800.0));
+  sub->add_option("--control-socket", o->control_socket,
+                  "Unix socket for `mipsec ctl` (mode 0600), overriding the config's "
+                  "control_socket (default /run/mipsec/ha.sock)");
   sub->footer(
       "Signals: SIGINT/SIGTERM stop cleanly (routes removed, exit 0); SIGUSR1 logs the "
       "counters; SIGHUP re-reads the config file and applies it without dropping bindings "

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   handlers["gw"] = mipsec::cli::AddGw(app);
   handlers["vpn"] = mipsec::cli::AddVpn(app);
   handlers["mn"] = mipsec::cli::AddMn(app);
+  handlers["ctl"] = mipsec::cli::AddCtl(app);
 
   CLI11_PARSE(app, argc, argv);
   for (CLI::App* sub : app.get_subcommands()) {

@@ -116,6 +116,15 @@ class BindingCache {
 
   std::size_t size() const { return size_; }
   std::size_t mobile_node_count() const { return index_count_; }
+  // Calls f(home) once for every home address with a binding, in the
+  // index's (hash) order: for queries (the control socket), not for the
+  // hot path.
+  template <typename F>
+  void ForEachHome(F&& f) const {
+    for (const Slot& s : index_) {
+      if (s.key != 0) f(Ipv4Address::FromHostOrder(s.key));
+    }
+  }
   // Bytes held by the records, index and wheel (capacity, not just use).
   std::size_t MemoryBytes() const;
 

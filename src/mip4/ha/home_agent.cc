@@ -763,6 +763,14 @@ std::vector<HaTunnel> HomeAgent::Bindings(Ipv4Address home) const {
   return out;
 }
 
+std::vector<Ipv4Address> HomeAgent::BoundHomeAddresses() const {
+  std::vector<Ipv4Address> out;
+  out.reserve(bindings_.mobile_node_count());
+  bindings_.ForEachHome([&](Ipv4Address home) { out.push_back(home); });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void HomeAgent::EmitIfChanged(Ipv4Address home, bool had_binding, bool changed,
                               HaEvent::Cause cause) {
   const bool has = bindings_.Head(home) != BindingCache::kNil;

@@ -319,6 +319,9 @@ class HomeAgent {
   std::optional<Ipv4Address> AssignedHomeAddress(std::string_view nai) const;
   // The current bindings of `home` (empty when at home).
   std::vector<HaTunnel> Bindings(Ipv4Address home) const;
+  // Every home address with a binding, ascending (a query for operators:
+  // O(cache size)).
+  std::vector<Ipv4Address> BoundHomeAddresses() const;
   std::size_t binding_count() const { return bindings_.size(); }
   std::size_t bound_mobile_node_count() const { return bindings_.mobile_node_count(); }
   // Bytes held by the binding cache (records, index, wheel).

@@ -177,6 +177,10 @@ Status GwDaemon::Init() {
     MIPSEC_LOG(log_, kNotice) << "counters: " << CountersLine();
   }));
   MIPSEC_TRY(loop_->HandleSignal(SIGHUP, [this](int) { (void)Reload(); }));
+  // Before anything on the host changes: a second gateway with the same
+  // socket stops here. (The handlers run only once the loop runs.)
+  started_ = loop_->Now();
+  MIPSEC_TRY(OpenControlSocket());
   MIPSEC_ASSIGN_OR_RETURN(netlink_, platform::LinuxNetlink::Open());
 
   const Ipv4Address bind =
@@ -221,6 +225,177 @@ Status GwDaemon::Init() {
                           << (config_.policy ? " policy: RFC 5265 4.2 allow list"
                                              : " policy: none (traffic selectors only)");
   return Ok{};
+}
+
+Status GwDaemon::OpenControlSocket() {
+  platform::ControlServerOptions co;
+  co.path = options_.control_socket.empty() ? config_.control_socket : options_.control_socket;
+  MIPSEC_ASSIGN_OR_RETURN(control_,
+                          platform::ControlServer::Create(*loop_, co, log_.Child("ctl")));
+  using platform::ControlJson;
+  MIPSEC_TRY(control_->Register("status", "the gateway: addresses, ports, TIA pool, IKE SA count",
+                                [this](const ControlJson&) -> Result<ControlJson> {
+                                  return StatusJson();
+                                }));
+  MIPSEC_TRY(control_->Register(
+      "sas",
+      "IKE SAs (SPIs, peer, NAT, MOBIKE, TIA) with their CHILD SAs (SPIs, traffic selectors, "
+      "bytes and packets)",
+      [this](const ControlJson&) -> Result<ControlJson> { return SasJson(); }));
+  MIPSEC_TRY(control_->Register("counters", "IKE, ESP data path, TIA pool, policy drops",
+                                [this](const ControlJson&) -> Result<ControlJson> {
+                                  return CountersJson();
+                                }));
+  return Ok{};
+}
+
+namespace {
+
+std::string Hex(std::uint64_t v, int digits) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string s(static_cast<std::size_t>(digits), '0');
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) s[static_cast<std::size_t>(i)] = kDigits[v & 15];
+  return s;
+}
+
+platform::ControlJson Selectors(const std::vector<ikev2::TrafficSelector>& ts) {
+  platform::ControlJson out = platform::ControlJson::array();
+  for (const Ipv4Prefix& p : SelectorsToPrefixes(ts)) out.push_back(p.ToString());
+  return out;
+}
+
+const char* ChildStateName(ikev2::ChildSaState s) {
+  switch (s) {
+    case ikev2::ChildSaState::kInstalled:
+      return "INSTALLED";
+    case ikev2::ChildSaState::kDeleting:
+      return "DELETING";
+    case ikev2::ChildSaState::kRekeying:
+      return "REKEYING";
+    case ikev2::ChildSaState::kRekeyed:
+      return "REKEYED";
+  }
+  return "?";
+}
+
+}  // namespace
+
+platform::ControlJson GwDaemon::StatusJson() const {
+  using platform::ControlJson;
+  ControlJson listen = ControlJson::array();
+  for (Ipv4Address a : config_.listen) listen.push_back(a.ToString());
+  ControlJson intranet = ControlJson::array();
+  for (const Ipv4Prefix& p : config_.intranet) intranet.push_back(p.ToString());
+  return ControlJson{
+      {"daemon", "gw"},
+      {"listen", listen},
+      {"ike_port", config_.ike_port},
+      {"natt_port", config_.natt_port},
+      {"local_id", config::IdentityToString(config_.ike.local_id)},
+      {"mobike", config_.ike.mobike},
+      {"tun", tun_name_},
+      {"tia_pool", pool_->first().ToString() + "-" + pool_->last().ToString()},
+      {"tia_in_use", pool_->in_use()},
+      {"intranet", intranet},
+      {"policy", config_.policy ? "RFC 5265 4.2 allow list (nft table " + nft_table_ + ")"
+                                : std::string("none (traffic selectors only)")},
+      {"ike_sas", runtime_->ike_sa_ids().size()},
+      {"child_sas", runtime_->installed_children()},
+      {"uptime_s", (loop_->Now() - started_).seconds()},
+  };
+}
+
+platform::ControlJson GwDaemon::SasJson() {
+  using platform::ControlJson;
+  const Timestamp now = loop_->Now();
+  ControlJson sas = ControlJson::array();
+  for (std::uint64_t id : runtime_->ike_sa_ids()) {
+    ikev2::IkeSa* sa = runtime_->manager().Find(id);
+    if (sa == nullptr) continue;
+    ControlJson children = ControlJson::array();
+    for (const ikev2::ChildSa& c : sa->children()) {
+      IkeRuntime::ChildTraffic t = runtime_->ChildSaTraffic(c.info.spi_in);
+      ControlJson child{
+          {"spi_in", Hex(c.info.spi_in, 8)},
+          {"spi_out", Hex(c.info.spi_out, 8)},
+          {"state", ChildStateName(c.state)},
+          {"suite", c.info.suite.ToString()},
+          {"encap", c.info.udp_encap ? "udp" : "esp"},
+          {"local_ts", Selectors(c.info.local_ts)},
+          {"remote_ts", Selectors(c.info.remote_ts)},
+          {"bytes_in", t.in ? ControlJson(t.in->bytes) : ControlJson(nullptr)},
+          {"packets_in", t.in ? ControlJson(t.in->packets) : ControlJson(nullptr)},
+          {"bytes_out", t.out ? ControlJson(t.out->bytes) : ControlJson(nullptr)},
+          {"packets_out", t.out ? ControlJson(t.out->packets) : ControlJson(nullptr)},
+          {"age_s", (now - c.established).seconds()},
+      };
+      children.push_back(std::move(child));
+    }
+    ControlJson ike{
+        {"id", id},
+        {"state", ikev2::IkeSaStateName(sa->state())},
+        {"spi_i", Hex(sa->spi_i(), 16)},
+        {"spi_r", Hex(sa->spi_r(), 16)},
+        {"initiator", sa->original_initiator()},
+        {"local", sa->local().ToString()},
+        {"remote", sa->remote().ToString()},
+        {"remote_id", sa->remote_id() ? ControlJson(config::IdentityToString(*sa->remote_id()))
+                                      : ControlJson(nullptr)},
+        {"suite", sa->suite() ? ControlJson(sa->suite()->ToString()) : ControlJson(nullptr)},
+        {"nat_local", sa->local_behind_nat()},
+        {"nat_remote", sa->remote_behind_nat()},
+        {"mobike", sa->mobike()},
+        {"tia", sa->peer_virtual_ip() ? ControlJson(sa->peer_virtual_ip()->ToString())
+                                      : ControlJson(nullptr)},
+        {"child_sas", children},
+    };
+    sas.push_back(std::move(ike));
+  }
+  return ControlJson{{"ike_sas", sas.size()}, {"sas", sas}};
+}
+
+platform::ControlJson GwDaemon::CountersJson() const {
+  using platform::ControlJson;
+  const IkeRuntimeCounters& k = runtime_->counters();
+  const platform::EspDataPathStats es = runtime_->datapath().Stats();
+  const ikev2::IkeSaManagerStats& ms = runtime_->manager().stats();
+  return ControlJson{
+      {"ike",
+       {{"ike_in", k.ike_in},
+        {"ike_in_natt", k.ike_in_natt},
+        {"ike_out", k.ike_out},
+        {"keepalives_out", k.keepalives_out},
+        {"send_errors", k.send_errors},
+        {"mailbox_drops", k.mailbox_drops},
+        {"ike_up", k.ike_up},
+        {"ike_down", k.ike_down},
+        {"children_up", k.children_up},
+        {"children_down", k.children_down},
+        {"rekeys_installed", k.rekeys_installed},
+        {"install_errors", k.install_errors},
+        {"esp_soft_expiries", k.esp_soft_expiries},
+        {"esp_hard_expiries", k.esp_hard_expiries},
+        {"cookies_sent", ms.cookies_sent},
+        {"cookies_refused", ms.cookies_refused},
+        {"dropped", ms.dropped}}},
+      {"esp_tx",
+       {{"tun_packets", es.tx.tun_packets},
+        {"tun_bytes", es.tx.tun_bytes},
+        {"sent_packets", es.tx.sent_packets},
+        {"sent_bytes", es.tx.sent_bytes},
+        {"no_policy", es.tx.no_policy},
+        {"send_errors", es.tx.send_errors}}},
+      {"esp_rx",
+       {{"datagrams", es.rx.datagrams},
+        {"bytes", es.rx.bytes},
+        {"delivered", es.rx.delivered},
+        {"delivered_bytes", es.rx.delivered_bytes},
+        {"ike", es.rx.ike},
+        {"keepalives", es.rx.keepalives},
+        {"tun_write_errors", es.rx.tun_write_errors}}},
+      {"tia", {{"in_use", pool_->in_use()}, {"exhausted", pool_->stats().exhausted}}},
+      {"policy_drops", config_.policy ? ControlJson(PolicyDrops()) : ControlJson(nullptr)},
+  };
 }
 
 Status GwDaemon::InstallPolicy() {
@@ -319,6 +494,7 @@ Status GwDaemon::Reload() {
 }
 
 GwDaemon::~GwDaemon() {
+  control_.reset();  // socket file removed
   runtime_.reset();  // data path stopped, TUN closed
   RemovePolicy();
   RemoveRoutes();

@@ -43,6 +43,11 @@
 // intranet or the TIA pool is refused with UNACCEPTABLE_ADDRESSES: the
 // gateway faces the outside, and such a path would loop through the tunnel.
 //
+// Control socket (config control_socket, or GwDaemonOptions::control_socket):
+// `mipsec ctl` status, sas (IKE SAs: SPIs, peer addresses and ports, NAT,
+// MOBIKE, TIA, identities; CHILD SAs: SPIs in hex, traffic selectors, byte
+// and packet counters from the data path; never keys) and counters.
+//
 // Signals: SIGINT/SIGTERM stop cleanly (every IKE SA deleted with an
 // INFORMATIONAL Delete, up to shutdown_grace; routes and nft table removed;
 // exit 0); SIGUSR1 logs the counters; SIGHUP reloads (below).
@@ -75,6 +80,7 @@
 #include "crypto/random.h"
 #include "ikev2/sa/config.h"
 #include "ikev2/sa/tia_pool.h"
+#include "platform/linux/control_server.h"
 #include "platform/linux/epoll_event_loop.h"
 #include "platform/linux/ikev2/ike_runtime.h"
 #include "platform/linux/netlink.h"
@@ -88,6 +94,8 @@ struct GwDaemonOptions {
   std::string config_path;
   // Overrides the file's log_level at start and at every reload (--log-level).
   std::optional<LogLevel> log_level;
+  // Overrides the config's control_socket when not empty.
+  std::string control_socket;
 };
 
 // MOBIKE path policy of the gateway (RFC 4555 3.5): a client may not move its
@@ -133,11 +141,16 @@ class GwDaemon {
   // policy or when nft cannot be read).
   std::uint64_t PolicyDrops() const;
   std::string CountersLine() const;
+  // What `mipsec ctl` shows (the control socket's handlers; no keys).
+  platform::ControlJson StatusJson() const;
+  platform::ControlJson SasJson();
+  platform::ControlJson CountersJson() const;
 
  private:
   GwDaemon(const config::GwConfig& config, const GwDaemonOptions& options, LogSink* sink);
   Status Init();
   Status InstallPolicy();
+  Status OpenControlSocket();
   void RemovePolicy();
   void RemoveRoutes();
 
@@ -155,6 +168,8 @@ class GwDaemon {
   int tun_ifindex_ = 0;
   std::vector<platform::Route> routes_;
   std::string nft_table_;  // set while installed
+  Timestamp started_{};
+  std::unique_ptr<platform::ControlServer> control_;
 };
 
 }  // namespace mipsec::ikev2d

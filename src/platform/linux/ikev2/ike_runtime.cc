@@ -200,6 +200,17 @@ Result<std::uint64_t> IkeRuntime::Initiate(ikev2::PeerConfig config, Ipv4Endpoin
   return id;
 }
 
+IkeRuntime::ChildTraffic IkeRuntime::ChildSaTraffic(std::uint32_t spi_in) {
+  ChildTraffic t;
+  if (auto in = datapath_->InboundSaInfo(spi_in); in.ok()) t.in = in->counters;
+  auto it = children_.find(spi_in);
+  if (it != children_.end() && it->second.outbound_active) {
+    auto out = datapath_->OutboundSaInfo(it->second.child_id);
+    if (out.ok() && out->spi == it->second.spi_out) t.out = out->counters;
+  }
+  return t;
+}
+
 void IkeRuntime::DeleteAll() {
   const Timestamp now = loop_.Now();
   std::vector<std::uint64_t> ids(known_sas_.begin(), known_sas_.end());

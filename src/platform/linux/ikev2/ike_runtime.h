@@ -192,6 +192,19 @@ class IkeRuntime {
   // "ike_in 4 ike_out 4 ... | esp tx ... rx ..."
   std::string CountersLine() const;
 
+  // For queries (the control socket): the IKE SA handles seen in events
+  // (established or being set up by us), ascending.
+  const std::set<std::uint64_t>& ike_sa_ids() const { return known_sas_; }
+  // The data path's counters of the CHILD SA whose inbound SPI is `spi_in`:
+  // inbound, and outbound while its outbound SA is the one in use (a
+  // responder's rekeyed successor waits for the Delete). Synchronous with
+  // the workers (EspDataPath::InboundSaInfo).
+  struct ChildTraffic {
+    std::optional<esp::SaCounters> in;
+    std::optional<esp::SaCounters> out;
+  };
+  ChildTraffic ChildSaTraffic(std::uint32_t spi_in);
+
  private:
   struct Child {
     std::uint64_t sa_id = 0;

@@ -2,7 +2,7 @@
 # its tests.
 mipsec_library(mip4_fa_daemon
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/fa_daemon.cc
-  DEPS mip4_linux mip4_fa mip4_security config crypto platform_linux common)
+  DEPS mip4_linux mip4_fa mip4_security config crypto platform_linux platform_control common)
 
 if(MIPSEC_BUILD_TESTS)
   # The command line: help documents the options; a bad config names file,
@@ -45,7 +45,7 @@ endif()
 # to a home agent played by the test, the visitor's route and rule, clean exit.
 mipsec_test(mip4_fa_daemon_root_test ROOT TIMEOUT 60
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/fa_daemon_root_test.cc
-  DEPS mip4_fa_daemon mip4_codec mip4_ha testing_netns testing_fakes)
+  DEPS mip4_fa_daemon mip4_codec mip4_ha testing_netns testing_fakes nlohmann_json::nlohmann_json)
 target_compile_definitions(mip4_fa_daemon_root_test PRIVATE
   MIPSEC_BINARY="$<TARGET_FILE:mipsec>")
 add_dependencies(mip4_fa_daemon_root_test mipsec)

@@ -139,6 +139,13 @@ Status FaDaemon::Open(const config::FaConfig& config) {
   MIPSEC_ASSIGN_OR_RETURN(netlink_, platform::LinuxNetlink::Open());
   MIPSEC_ASSIGN_OR_RETURN(mip4::ForeignAgentOptions fa_options,
                           OptionsFromConfig(config, *netlink_));
+  // Once the config is known to be usable, before anything on the host
+  // changes: a second daemon with the same socket stops here. (The
+  // handlers run only once the loop runs.)
+  udp_port_ = config.port;
+  ha_peers_ = config.ha_peers.size();
+  started_ = loop_.Now();
+  MIPSEC_TRY(OpenControlSocket(config));
   for (std::size_t i = 0; i < config.interfaces.size(); ++i) {
     served_[fa_options.interfaces[i].ifindex] = config.interfaces[i].name;
   }
@@ -235,6 +242,150 @@ Status FaDaemon::Open(const config::FaConfig& config) {
 
 FaDaemon::~FaDaemon() { (void)Shutdown(); }
 
+Status FaDaemon::OpenControlSocket(const config::FaConfig& config) {
+  platform::ControlServerOptions co;
+  co.path = options_.control_socket.empty() ? config.control_socket : options_.control_socket;
+  MIPSEC_ASSIGN_OR_RETURN(control_, platform::ControlServer::Create(loop_, co, log_.Child("ctl")));
+  using platform::ControlJson;
+  MIPSEC_TRY(control_->Register("status", "the foreign agent: links, care-of addresses, visitors",
+                                [this](const ControlJson&) -> Result<ControlJson> {
+                                  return StatusJson();
+                                }));
+  MIPSEC_TRY(control_->Register(
+      "visitors",
+      "the visitor list: home address, NAI, home agent, care-of address, link, remaining "
+      "lifetime, flags, pending relays",
+      [this](const ControlJson&) -> Result<ControlJson> { return VisitorsJson(); }));
+  MIPSEC_TRY(control_->Register("counters", "relays, denials by code, drops, tunnels, I/O",
+                                [this](const ControlJson&) -> Result<ControlJson> {
+                                  return CountersJson();
+                                }));
+  return Ok{};
+}
+
+platform::ControlJson FaDaemon::StatusJson() const {
+  using platform::ControlJson;
+  ControlJson links = ControlJson::array();
+  for (const mip4::FaInterface& f : core_->options().interfaces) {
+    ControlJson coas = ControlJson::array();
+    for (Ipv4Address c : f.care_of_addresses) coas.push_back(c.ToString());
+    auto name = served_.find(f.ifindex);
+    links.push_back(ControlJson{{"interface", name == served_.end() ? "?" : name->second},
+                                {"address", f.address.ToString()},
+                                {"care_of_addresses", coas}});
+  }
+  const mip4::VisitorList& v = core_->visitors();
+  return ControlJson{{"daemon", "fa"},
+                     {"udp_port", udp_port_},
+                     {"reverse_tunnel", tun_->name()},
+                     {"reverse_tunnel_table", options_.reverse_tunnel_table},
+                     {"ha_peers", ha_peers_},
+                     {"visitors", v.active_count()},
+                     {"pending", v.pending_count()},
+                     {"uptime_s", (loop_.Now() - started_).seconds()},
+                     {"links", links}};
+}
+
+platform::ControlJson FaDaemon::VisitorsJson() const {
+  using platform::ControlJson;
+  const Timestamp now = loop_.Now();
+  auto link = [this](int ifindex) -> std::string {
+    auto it = served_.find(ifindex);
+    return it == served_.end() ? std::to_string(ifindex) : it->second;
+  };
+  auto remaining = [now](Timestamp t) -> ControlJson {
+    if (t == Timestamp::Infinite()) return nullptr;
+    return t > now ? (t - now).seconds() : 0;
+  };
+  ControlJson rows = ControlJson::array();
+  core_->visitors().ForEach([&](const mip4::Visitor& v) {
+    ControlJson row{{"home_address", v.key.home_address.ToString()},
+                    {"nai", v.key.nai.empty() ? ControlJson(nullptr) : ControlJson(v.key.nai)}};
+    if (v.active) {
+      const mip4::ActiveRegistration& a = *v.active;
+      std::string flags;
+      if (a.reverse_tunnel) flags += "T";
+      if (a.colocated) flags += "D";
+      if (a.udp_tunnel) flags += "U";
+      if (a.encapsulating_delivery) flags += "E";
+      row["state"] = v.pending ? "active+pending" : "active";
+      row["home_agent"] = a.home_agent.ToString();
+      row["care_of_address"] = a.care_of_address.ToString();
+      row["link"] = link(a.ifindex);
+      row["mn_source"] = a.mn_source.ToString();
+      row["lifetime"] = a.granted_lifetime;
+      row["remaining"] = remaining(a.expires);
+      row["flags"] = flags;
+    } else if (v.pending) {
+      const mip4::PendingRegistration& p = *v.pending;
+      row["state"] = "pending";
+      row["home_agent"] = p.request.home_agent.ToString();
+      row["care_of_address"] = p.request.care_of_address.ToString();
+      row["link"] = link(p.ifindex);
+      row["mn_source"] = p.mn_source.ToString();
+      row["lifetime"] = p.request.lifetime;
+      row["remaining"] = remaining(p.deadline);
+      row["flags"] = "";
+    }
+    rows.push_back(std::move(row));
+  });
+  return ControlJson{{"active", core_->visitors().active_count()},
+                     {"pending", core_->visitors().pending_count()},
+                     {"visitors", rows}};
+}
+
+platform::ControlJson FaDaemon::CountersJson() const {
+  using platform::ControlJson;
+  const mip4::FaCounters& k = core_->counters();
+  ControlJson by_code = ControlJson::object();
+  for (std::size_t code = 0; code < k.denials_by_code.size(); ++code) {
+    if (k.denials_by_code[code] != 0) by_code[std::to_string(code)] = k.denials_by_code[code];
+  }
+  ControlJson drops = ControlJson::object();
+  for (std::size_t i = 0; i < k.drops.size(); ++i) {
+    if (k.drops[i] != 0) {
+      drops[std::string(mip4::FaDropName(static_cast<mip4::FaDrop>(i)))] = k.drops[i];
+    }
+  }
+  const AgentIoCounters& io = sockets_.counters;
+  return ControlJson{
+      {"registration",
+       {{"requests", k.requests},
+        {"requests_relayed", k.requests_relayed},
+        {"replies", k.replies},
+        {"replies_relayed", k.replies_relayed},
+        {"denials", k.denials},
+        {"denials_by_code", by_code},
+        {"mn_fa_auth_failures", k.mn_fa_auth_failures},
+        {"fa_ha_auth_failures", k.fa_ha_auth_failures},
+        {"pending_timeouts", k.pending_timeouts},
+        {"visitors_expired", k.visitors_expired}}},
+      {"drops", drops},
+      {"tunnel",
+       {{"delivered", k.delivered},
+        {"reverse_tunnelled_ipip", k.reverse_tunnelled_ipip},
+        {"reverse_tunnelled_udp", k.reverse_tunnelled_udp},
+        {"keepalives_sent", k.keepalives_sent},
+        {"keepalive_replies", k.keepalive_replies},
+        {"advertisements", k.advertisements},
+        {"solicitations", k.solicitations}}},
+      {"io",
+       {{"udp_in", counters_.udp_in},
+        {"udp_truncated", counters_.udp_truncated},
+        {"icmp_in", counters_.icmp_in},
+        {"tunnel_in", counters_.tunnel_in},
+        {"encapsulated_in", counters_.encapsulated_in},
+        {"tun_in", counters_.tun_in},
+        {"tun_unknown", counters_.tun_unknown},
+        {"routed", counters_.routed},
+        {"udp_out", io.udp_sent},
+        {"raw_out", io.raw_sent},
+        {"send_errors", io.send_errors},
+        {"kernel_errors", counters_.kernel_errors},
+        {"receive_errors", counters_.receive_errors}}},
+  };
+}
+
 void FaDaemon::RemoveStaleRules() {
   Result<std::vector<platform::Rule>> rules = netlink_->ListRules();
   if (!rules.ok()) return;
@@ -254,6 +405,7 @@ Status FaDaemon::Shutdown() {
   auto note = [&](Status s) {
     if (!s.ok() && first.ok()) first = std::move(s);
   };
+  control_.reset();  // socket file removed
   timer_.reset();
   for (int fd : registered_fds_) note(loop_.UnregisterFd(fd));
   registered_fds_.clear();

@@ -71,6 +71,7 @@
 #include "mip4/fa/foreign_agent.h"
 #include "mip4/security/sa_database.h"
 #include "platform/event_loop.h"
+#include "platform/linux/control_server.h"
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/netlink.h"
 #include "platform/linux/raw_socket.h"
@@ -91,6 +92,8 @@ struct FaDaemonOptions {
   std::string config_path;
   // Overrides the file's log_level at every reload (the CLI's --log-level).
   std::optional<LogLevel> log_level;
+  // Overrides the config's control_socket when not empty.
+  std::string control_socket;
 };
 
 // What happened around the core (the core's own counters: core().counters()).
@@ -158,6 +161,11 @@ class FaDaemon {
   const AgentIoCounters& io_counters() const { return sockets_.counters; }
   const std::string& tun_name() const { return tun_->name(); }
 
+  // What `mipsec ctl` shows (the control socket's handlers; no keys).
+  platform::ControlJson StatusJson() const;
+  platform::ControlJson VisitorsJson() const;
+  platform::ControlJson CountersJson() const;
+
  private:
   struct Installed {  // kernel state for one visitor's home address
     int ifindex = 0;
@@ -168,6 +176,7 @@ class FaDaemon {
   FaDaemon(const config::FaConfig& config, platform::EventLoop& loop, Logger log,
            FaDaemonOptions options);
   Status Open(const config::FaConfig& config);
+  Status OpenControlSocket(const config::FaConfig& config);
   bool Served(int ifindex) const;
   void OnUdpReadable();
   void OnIcmpReadable();
@@ -205,6 +214,10 @@ class FaDaemon {
   bool shut_down_ = false;
   bool draining_ = false;
   FaDaemonCounters counters_;
+  std::uint16_t udp_port_ = 0;
+  std::size_t ha_peers_ = 0;
+  Timestamp started_{};
+  std::unique_ptr<platform::ControlServer> control_;
 };
 
 }  // namespace mipsec::mip4d

@@ -17,12 +17,19 @@
 // MN sends from its home address is reverse tunnelled (IP-in-IP, care-of ->
 // HA); an IP-in-IP datagram from the HA is delivered to the MN on-link;
 // SIGTERM: exit 0, counters logged, route and rule gone.
+// The real `mipsec ctl` asks the daemon's control socket (a private temp
+// directory): `visitors` shows the pending, then the active visitor, and no
+// response carries a key from the config.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <net/if.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -39,6 +46,7 @@
 #include "platform/linux/udp_socket.h"
 #include "testing/netns/require_root.h"
 #include "testing/netns/topology.h"
+#include <nlohmann/json.hpp>
 
 namespace mipsec::mip4d {
 namespace {
@@ -138,6 +146,9 @@ class FaDaemonTest : public ::testing::Test {
     topo_ = std::move(topo).value();
     config_path_ = "/tmp/mipsec-fa-test-" + std::to_string(getpid()) + ".toml";
     std::ofstream(config_path_) << FaConfig();
+    char t[] = "/tmp/mipsec-fa-ctl-XXXXXX";
+    ASSERT_NE(mkdtemp(t), nullptr);
+    ctl_dir_ = t;
 
     // The MN's sockets: ICMP (advertisements) and UDP on its home address.
     ASSERT_TRUE(topo_->RunIn("mn", [&] {
@@ -176,11 +187,30 @@ class FaDaemonTest : public ::testing::Test {
 
   void TearDown() override {
     if (!config_path_.empty()) unlink(config_path_.c_str());
+    std::error_code ec;
+    if (!ctl_dir_.empty()) std::filesystem::remove_all(ctl_dir_, ec);
+  }
+
+  std::string CtlSocket() const { return ctl_dir_ + "/fa.sock"; }
+
+  // The real `mipsec ctl` (stdout and stderr), and its exit code.
+  std::string Ctl(const std::string& args, int* exit_code = nullptr) const {
+    const std::string cmd =
+        std::string(MIPSEC_BINARY) + " ctl --socket " + CtlSocket() + " " + args + " 2>&1";
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (p == nullptr) return "popen failed";
+    char buf[4096];
+    std::size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+    const int st = pclose(p);
+    if (exit_code) *exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return out;
   }
 
   Child* StartFa() {
     auto c = topo_->Spawn("fa", {MIPSEC_BINARY, "fa", "--config", config_path_, "--log-level",
-                                 "debug"});
+                                 "debug", "--control-socket", CtlSocket()});
     EXPECT_TRUE(c.ok()) << c.error().ToString();
     return c.ok() ? *c : nullptr;
   }
@@ -212,6 +242,7 @@ class FaDaemonTest : public ::testing::Test {
 
   std::unique_ptr<Topology> topo_;
   std::string config_path_;
+  std::string ctl_dir_;
   std::unique_ptr<platform::LinuxRawSocket> mn_icmp_, mn_sender_, ha_ipip_;
   std::unique_ptr<platform::LinuxUdpSocket> mn_udp_, ha_udp_;
 };
@@ -296,6 +327,15 @@ TEST_F(FaDaemonTest, AdvertisesRelaysRegistrationTunnelsBothWaysAndCleansUp) {
   // (installed before the relayed request left).
   EXPECT_NE(InFa({"ip", "-4", "route", "show", "192.0.2.10"}).find("dev vis0"),
             std::string::npos);
+  {
+    int code = -1;
+    auto j = nlohmann::json::parse(Ctl("--json visitors", &code), nullptr, false);
+    ASSERT_FALSE(j.is_discarded());
+    EXPECT_EQ(code, 0);
+    EXPECT_EQ(j["data"]["pending"], 1);
+    EXPECT_EQ(j["data"]["visitors"][0]["state"], "pending");
+    EXPECT_EQ(j["data"]["visitors"][0]["home_address"], "192.0.2.10");
+  }
 
   TestHomeAgent::ReplySpec spec;
   spec.home_agent = kHa;
@@ -321,6 +361,41 @@ TEST_F(FaDaemonTest, AdvertisesRelaysRegistrationTunnelsBothWaysAndCleansUp) {
   EXPECT_TRUE(installed) << InFa({"ip", "-4", "rule", "show"}) << fa->Stderr();
   EXPECT_NE(InFa({"ip", "-4", "route", "show", "192.0.2.10"}).find("dev vis0"),
             std::string::npos);
+
+  // `mipsec ctl visitors`: the active visitor, for scripts and for people.
+  {
+    struct stat st {};
+    ASSERT_EQ(stat(CtlSocket().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    int code = -1;
+    const std::string js = Ctl("--json visitors", &code);
+    EXPECT_EQ(code, 0) << js;
+    auto j = nlohmann::json::parse(js, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << js;
+    EXPECT_EQ(j["data"]["active"], 1) << js;
+    const auto& vis = j["data"]["visitors"][0];
+    EXPECT_EQ(vis["home_address"], "192.0.2.10");
+    EXPECT_EQ(vis["state"], "active");
+    EXPECT_EQ(vis["home_agent"], "198.51.100.2");
+    EXPECT_EQ(vis["care_of_address"], "198.51.100.1");
+    EXPECT_EQ(vis["link"], "vis0");
+    EXPECT_NE(vis["flags"].get<std::string>().find('T'), std::string::npos) << js;
+    ASSERT_TRUE(vis["remaining"].is_number()) << js;
+    EXPECT_GT(vis["remaining"].get<int>(), 0);
+    const std::string human = Ctl("visitors", &code);
+    EXPECT_EQ(code, 0) << human;
+    EXPECT_NE(human.find("home address  nai  state   home agent    care of address"),
+              std::string::npos)
+        << human;
+    // No key from the config (16 bytes of 0x77) in any answer.
+    for (const char* cmd : {"status", "visitors", "counters", "help"}) {
+      for (const char* fmt : {"", "--json "}) {
+        const std::string answer = Ctl(std::string(fmt) + cmd, &code);
+        EXPECT_EQ(code, 0) << cmd << ": " << answer;
+        EXPECT_EQ(answer.find("7777777777"), std::string::npos) << cmd << ": " << answer;
+      }
+    }
+  }
 
   // --- reverse tunnel (RFC 3024 5.1): the MN's datagram from its home
   // address reaches the HA inside IP-in-IP from the care-of address.
@@ -383,6 +458,8 @@ TEST_F(FaDaemonTest, AdvertisesRelaysRegistrationTunnelsBothWaysAndCleansUp) {
   EXPECT_EQ(InFa({"ip", "-4", "rule", "show"}).find("lookup 434"), std::string::npos);
   EXPECT_EQ(InFa({"ip", "-4", "route", "show", "192.0.2.10"}), "");
   EXPECT_EQ(InFa({"ip", "-4", "route", "show", "table", "434"}), "");
+  struct stat gone {};
+  EXPECT_NE(stat(CtlSocket().c_str(), &gone), 0) << "the control socket goes with the daemon";
 }
 
 TEST_F(FaDaemonTest, UnknownInterfaceFailsBeforeOpeningAnything) {

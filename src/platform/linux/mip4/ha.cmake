@@ -1,13 +1,13 @@
 # mip4_ha_daemon: `mipsec ha`, the home agent daemon (ha_daemon.h).
 mipsec_library(mip4_ha_daemon
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/ha_daemon.cc
-  DEPS mip4_linux mip4_ha mip4_codec crypto platform_linux config)
+  DEPS mip4_linux mip4_ha mip4_codec crypto platform_linux platform_control config)
 
 # The real `mipsec ha` in a namespace, with a mobile node in another one
 # registering over a real UDP socket (root).
 mipsec_test(ha_daemon_root_test ROOT TIMEOUT 60
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/ha_daemon_root_test.cc
-  DEPS mip4_linux mip4_mn_reg mip4_codec testing_netns)
+  DEPS mip4_linux mip4_mn_reg mip4_codec testing_netns nlohmann_json::nlohmann_json)
 # (src/cli is added after this directory: the generator expression and the
 # dependency resolve at generate time.)
 target_compile_definitions(ha_daemon_root_test PRIVATE MIPSEC_BINARY="$<TARGET_FILE:mipsec>")

@@ -87,6 +87,11 @@ Status HaDaemon::Init() {
                  "home interface " + config_.interface + ": " + home.error().detail());
   }
   home_ifindex_ = home->ifindex;
+  // Once the config is known to be usable, before anything on the host
+  // changes: a second daemon with the same socket stops here. (The
+  // handlers run only once the loop runs.)
+  started_ = loop_->Now();
+  MIPSEC_TRY(OpenControlSocket());
 
   AgentSocketOptions so;
   so.port = config_.port;
@@ -228,6 +233,7 @@ Status HaDaemon::Reload() {
 }
 
 HaDaemon::~HaDaemon() {
+  control_.reset();  // socket file removed
   RemoveAllRoutes();
   if (loop_) {
     for (int fd : registered_fds_) (void)loop_->UnregisterFd(fd);
@@ -448,6 +454,142 @@ void HaDaemon::RemoveAllRoutes() {
   if (!netlink_ || !tun_) return;
   std::vector<Ipv4Address> all(routed_.begin(), routed_.end());
   for (Ipv4Address a : all) RemoveRoute(a);
+}
+
+Status HaDaemon::OpenControlSocket() {
+  platform::ControlServerOptions co;
+  co.path = options_.control_socket.empty() ? config_.control_socket : options_.control_socket;
+  MIPSEC_ASSIGN_OR_RETURN(control_,
+                          platform::ControlServer::Create(*loop_, co, log_.Child("ctl")));
+  using platform::ControlJson;
+  MIPSEC_TRY(control_->Register("status", "the home agent: addresses, links, binding count",
+                                [this](const ControlJson&) -> Result<ControlJson> {
+                                  return StatusJson();
+                                }));
+  MIPSEC_TRY(control_->Register(
+      "bindings",
+      "the binding cache: home address, care-of address, tunnel, remaining lifetime, flags "
+      "(\"limit\": at most this many, default 10000)",
+      [this](const ControlJson& req) -> Result<ControlJson> {
+        std::size_t limit = 10000;
+        if (auto it = req.find("limit"); it != req.end()) {
+          if (!it->is_number_unsigned()) {
+            return Error(Errc::kInvalidArgument, "\"limit\" must be a non-negative integer");
+          }
+          limit = it->get<std::size_t>();
+        }
+        return BindingsJson(limit);
+      }));
+  MIPSEC_TRY(control_->Register("counters", "registrations, replies by code, drops, tunnels, I/O",
+                                [this](const ControlJson&) -> Result<ControlJson> {
+                                  return CountersJson();
+                                }));
+  return Ok{};
+}
+
+platform::ControlJson HaDaemon::StatusJson() const {
+  platform::ControlJson trusted = platform::ControlJson::array();
+  for (const Ipv4Prefix& p : config_.trusted_subnets) trusted.push_back(p.ToString());
+  const Timestamp now = loop_->Now();
+  return platform::ControlJson{
+      {"daemon", "ha"},
+      {"address", config_.address.ToString()},
+      {"home_network", config_.home_network.ToString()},
+      {"interface", config_.interface},
+      {"udp_port", sockets_.udp->local().port},
+      {"tun", tun_->name()},
+      {"trusted_subnets", trusted},
+      {"mobile_nodes_configured", config_.mobile_nodes.size()},
+      {"fa_peers", config_.fa_peers.size()},
+      {"bound_mobile_nodes", core_->bound_mobile_node_count()},
+      {"bindings", core_->binding_count()},
+      {"advertisement_interval_ms", adv_interval_.millis()},
+      {"uptime_s", (now - started_).seconds()},
+  };
+}
+
+platform::ControlJson HaDaemon::BindingsJson(std::size_t limit) const {
+  const Timestamp now = loop_->Now();
+  platform::ControlJson rows = platform::ControlJson::array();
+  std::size_t shown = 0;
+  for (Ipv4Address home : core_->BoundHomeAddresses()) {
+    for (const mip4::HaTunnel& t : core_->Bindings(home)) {
+      if (shown == limit) break;
+      ++shown;
+      std::string flags;
+      if (t.reverse_tunnel) flags += "T";
+      if (t.encapsulation == mip4::TunnelEncapsulation::kUdp) flags += "U";
+      if (t.half_bound) flags += flags.empty() ? "half-bound" : " half-bound";
+      platform::ControlJson remaining;  // null: infinite
+      if (t.expires != Timestamp::Infinite()) {
+        remaining = t.expires > now ? (t.expires - now).seconds() : 0;
+      }
+      rows.push_back(platform::ControlJson{
+          {"home_address", home.ToString()},
+          {"care_of_address", t.care_of_address.ToString()},
+          {"tunnel", std::string(mip4::TunnelEncapsulationName(t.encapsulation))},
+          {"endpoint", t.endpoint.ToString()},
+          {"lifetime", t.granted_lifetime},
+          {"remaining", remaining},
+          {"flags", flags},
+          {"routed", routed_.contains(home)},
+      });
+    }
+  }
+  return platform::ControlJson{{"total", core_->binding_count()},
+                               {"shown", shown},
+                               {"bindings", rows}};
+}
+
+platform::ControlJson HaDaemon::CountersJson() const {
+  const mip4::HaCounters& k = core_->counters();
+  platform::ControlJson by_code = platform::ControlJson::object();
+  for (std::size_t code = 0; code < k.replies_by_code.size(); ++code) {
+    if (k.replies_by_code[code] != 0) by_code[std::to_string(code)] = k.replies_by_code[code];
+  }
+  platform::ControlJson drops = platform::ControlJson::object();
+  for (std::size_t i = 0; i < k.drops.size(); ++i) {
+    if (k.drops[i] != 0) {
+      drops[std::string(mip4::HaDropName(static_cast<mip4::HaDrop>(i)))] = k.drops[i];
+    }
+  }
+  const AgentIoCounters& io = sockets_.counters;
+  return platform::ControlJson{
+      {"registration",
+       {{"requests", k.requests},
+        {"replies", k.replies},
+        {"replies_by_code", by_code},
+        {"mn_auth_failures", k.mn_auth_failures},
+        {"fa_auth_failures", k.fa_auth_failures},
+        {"replay_rejections", k.replay_rejections},
+        {"bindings", core_->binding_count()},
+        {"bindings_expired", k.bindings_expired}}},
+      {"drops", drops},
+      {"tunnel",
+       {{"tunnelled_ipip", k.tunnelled_ipip},
+        {"tunnelled_udp", k.tunnelled_udp},
+        {"decapsulated_ipip", k.decapsulated_ipip},
+        {"decapsulated_udp", k.decapsulated_udp},
+        {"keepalives", k.keepalives},
+        {"not_bound", k.not_bound},
+        {"advertisements", k.advertisements},
+        {"solicitations", k.solicitations}}},
+      {"io",
+       {{"udp_in", io.udp_received},
+        {"udp_truncated", io.udp_truncated},
+        {"raw_in", io.raw_received},
+        {"udp_out", io.udp_sent},
+        {"raw_out", io.raw_sent},
+        {"send_errors", io.send_errors},
+        {"send_would_block", io.send_would_block},
+        {"receive_errors", io.receive_errors},
+        {"tun_in", counters_.tun_in},
+        {"forwarded", counters_.forwarded},
+        {"tun_write_errors", counters_.tun_write_errors},
+        {"routes_added", counters_.routes_added},
+        {"routes_removed", counters_.routes_removed},
+        {"route_errors", counters_.route_errors}}},
+  };
 }
 
 std::string HaDaemon::CountersLine() const {

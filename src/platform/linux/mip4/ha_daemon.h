@@ -29,6 +29,9 @@
 //                          binding's BindingRemoved, which is already queued);
 //   NextTimeout()     ->   one loop timer;
 //   SIGINT / SIGTERM  ->   Stop(); SIGUSR1 -> the counters are logged;
+//   control socket    ->   `mipsec ctl` (platform/linux/control_server.h):
+//                          status, bindings (home address, care-of address,
+//                          tunnel, remaining lifetime, flags), counters.
 //   SIGHUP            ->   Reload() of options.config_path (below).
 //
 // Reload (SIGHUP): the file is parsed and validated in full first
@@ -43,6 +46,7 @@
 // port, control_socket, advertising on/off) are named in one warning and
 // not applied. One summary line follows ("reloaded ha.toml: 1 mobile node
 // added, ..."); keys never reach the log.
+//
 // Time: the loop's CLOCK_MONOTONIC `now`; the core's wall clock (timestamp
 // replay protection, RFC 5944 5.7) is CLOCK_REALTIME sampled once at
 // start-up against the loop clock (mip4::WallClockMapping).
@@ -77,6 +81,7 @@
 #include "crypto/random.h"
 #include "mip4/ha/home_agent.h"
 #include "mip4/security/sa_database.h"
+#include "platform/linux/control_server.h"
 #include "platform/linux/epoll_event_loop.h"
 #include "platform/linux/gratuitous_arp.h"
 #include "platform/linux/mip4/agent_io.h"
@@ -108,6 +113,8 @@ struct HaDaemonOptions {
   // Overrides the file's log_level, at start and at every reload (the CLI's
   // --log-level).
   std::optional<LogLevel> log_level;
+  // Overrides the config's control_socket when not empty.
+  std::string control_socket;
 };
 
 // What happened outside the core (the core's own: mip4::HaCounters).
@@ -161,12 +168,17 @@ class HaDaemon {
   const std::unordered_set<Ipv4Address>& routed() const { return routed_; }
   // "requests 10 replies 9 (code0 8 code133 1) drops ... | udp_in ... ".
   std::string CountersLine() const;
+  // What `mipsec ctl` shows (the control socket's handlers; no keys).
+  platform::ControlJson StatusJson() const;
+  platform::ControlJson BindingsJson(std::size_t limit) const;
+  platform::ControlJson CountersJson() const;
 
  private:
   HaDaemon(const config::HaConfig& config, const HaDaemonOptions& options, LogSink* sink);
   Status Init();
   mip4::HomeAgentOptions CoreOptions(const config::HaConfig& config,
                                      const mip4::WallClockMapping& wall_clock) const;
+  Status OpenControlSocket();
   Status WriteSysctl(const std::string& path, const std::string& value, bool remember);
   void RestoreSysctls();
 
@@ -206,6 +218,9 @@ class HaDaemon {
   std::vector<std::pair<std::string, std::string>> saved_sysctls_;
   HaDaemonCounters counters_;
   Duration adv_interval_;
+  Timestamp started_{};
+  // Last: closed first (its handlers read everything above).
+  std::unique_ptr<platform::ControlServer> control_;
 };
 
 }  // namespace mipsec::mip4d

@@ -287,7 +287,8 @@ TEST(HaDaemonReloadRoot, SighupAddsRekeysRevokesAndKeepsBindings) {
   const Node bob{"192.0.2.11", 1001, kBobKey};
   const TempFile file{NewConfig(ConfigText({alice}))};
 
-  auto child_or = topo.Spawn("ha", {MIPSEC_BINARY, "ha", "--config", file.path, "--tun", kTun});
+  auto child_or = topo.Spawn("ha", {MIPSEC_BINARY, "ha", "--config", file.path, "--tun", kTun,
+                                     "--control-socket", file.path + ".sock"});
   ASSERT_TRUE(child_or.ok()) << child_or.error().ToString();
   Child* ha = *child_or;
   for (int i = 0; i < 250 && ha->Stderr().find("home agent 192.0.2.1") == std::string::npos; ++i) {

@@ -16,6 +16,10 @@
 //      and forwards: the ping succeeds;
 //   4. deregistration removes the route;
 //   5. a second registration, then SIGTERM: exit 0 and no route left.
+// Throughout, the real `mipsec ctl` asks the daemon's control socket (mode
+// 0600, in a private temp directory): `bindings` shows the registration
+// (human and --json), deregistration empties it, no response carries the
+// MN-HA key, and the socket file goes with the daemon.
 // A second test does the same through a NAT with RFC 3519 UDP tunnelling.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -23,10 +27,15 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <string>
 #include <variant>
 
@@ -39,6 +48,7 @@
 #include "platform/linux/mip4/agent_io.h"
 #include "testing/netns/require_root.h"
 #include "testing/netns/topology.h"
+#include <nlohmann/json.hpp>
 
 #ifndef MIPSEC_BINARY
 #error "MIPSEC_BINARY must name the mipsec program"
@@ -210,10 +220,46 @@ bool HasHomeRoute(const Topology& topo) {
   return Routes(topo).find(std::string("192.0.2.10 dev ") + kTun) != std::string::npos;
 }
 
+// A private directory for the control socket, removed however the test ends.
+struct CtlDir {
+  CtlDir() {
+    char t[] = "/tmp/mipsec-ha-ctl-XXXXXX";
+    EXPECT_NE(mkdtemp(t), nullptr);
+    dir = t;
+  }
+  ~CtlDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::string socket() const { return dir + "/ha.sock"; }
+  std::string dir;
+};
+
+struct CtlRun {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr
+};
+
+// The real `mipsec ctl` (a Unix socket needs no namespace).
+CtlRun Ctl(const std::string& socket, const std::string& args) {
+  CtlRun r;
+  const std::string cmd =
+      std::string(MIPSEC_BINARY) + " ctl --socket " + socket + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
 // Spawns `mipsec ha` in namespace ha; returns it once it logged its start-up
 // line (nullptr and a test failure otherwise).
-Child* StartHa(Topology& topo, const std::string& config) {
-  auto child_or = topo.Spawn("ha", {MIPSEC_BINARY, "ha", "--config", config, "--tun", kTun});
+Child* StartHa(Topology& topo, const std::string& config, const CtlDir& ctl) {
+  auto child_or = topo.Spawn("ha", {MIPSEC_BINARY, "ha", "--config", config, "--tun", kTun,
+                                    "--control-socket", ctl.socket()});
   EXPECT_TRUE(child_or.ok()) << child_or.error().ToString();
   if (!child_or.ok()) return nullptr;
   Child* ha = *child_or;
@@ -256,8 +302,29 @@ TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
   Topology& topo = **topo_or;
   const TempFile config_file{WriteConfig()};
   const std::string& config = config_file.path;
-  Child* ha = StartHa(topo, config);
+  const CtlDir ctl;
+  Child* ha = StartHa(topo, config, ctl);
   ASSERT_NE(ha, nullptr);
+  {
+    struct stat st {};
+    ASSERT_EQ(stat(ctl.socket().c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    // A second daemon on the same control socket stops before it changes
+    // anything on the host, naming the path; the first one carries on.
+    auto second = topo.Exec("ha", {MIPSEC_BINARY, "ha", "--config", config, "--tun", "mipha9",
+                                   "--control-socket", ctl.socket()},
+                            Duration::Seconds(10));
+    ASSERT_TRUE(second.ok()) << second.error().ToString();
+    EXPECT_EQ(second->exit_code, 1) << second->Describe();
+    EXPECT_NE(second->err.find("control socket " + ctl.socket() +
+                               ": another process is listening on it"),
+              std::string::npos)
+        << second->err;
+    CtlRun empty = Ctl(ctl.socket(), "bindings");
+    EXPECT_EQ(empty.exit_code, 0) << empty.out;
+    EXPECT_TRUE(std::regex_search(empty.out, std::regex("^total +0\n"))) << empty.out;
+  }
 
   // 1. Untrusted source: silence, nothing installed.
   {
@@ -285,6 +352,67 @@ TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
   EXPECT_NE(ha->Stderr().find("binding added 192.0.2.10 coa 10.10.0.20 ip-in-ip"), std::string::npos)
       << ha->Stderr();
 
+  // `mipsec ctl bindings`, for people and for scripts.
+  {
+    CtlRun human = Ctl(ctl.socket(), "bindings");
+    EXPECT_EQ(human.exit_code, 0) << human.out;
+    EXPECT_NE(human.out.find("home address  care of address  tunnel    endpoint      lifetime  "
+                             "remaining  flags  routed"),
+              std::string::npos)
+        << human.out;
+    EXPECT_NE(human.out.find("192.0.2.10    10.10.0.20       ip-in-ip  10.10.0.20:0  120"),
+              std::string::npos)
+        << human.out;
+    CtlRun js = Ctl(ctl.socket(), "--json bindings");
+    ASSERT_EQ(js.exit_code, 0) << js.out;
+    auto j = nlohmann::json::parse(js.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << js.out;
+    EXPECT_EQ(j["ok"], true);
+    EXPECT_EQ(j["data"]["total"], 1);
+    const auto& b = j["data"]["bindings"][0];
+    EXPECT_EQ(b["home_address"], "192.0.2.10");
+    EXPECT_EQ(b["care_of_address"], "10.10.0.20");
+    EXPECT_EQ(b["tunnel"], "ip-in-ip");
+    EXPECT_EQ(b["flags"], "T");
+    EXPECT_EQ(b["routed"], true);
+    ASSERT_TRUE(b["remaining"].is_number()) << js.out;
+    EXPECT_GT(b["remaining"].get<int>(), 100);
+    EXPECT_LE(b["remaining"].get<int>(), 120);
+
+    CtlRun counters = Ctl(ctl.socket(), "--json counters");
+    ASSERT_EQ(counters.exit_code, 0) << counters.out;
+    auto c = nlohmann::json::parse(counters.out, nullptr, false);
+    ASSERT_FALSE(c.is_discarded());
+    EXPECT_EQ(c["data"]["registration"]["replies_by_code"]["0"], 1);
+    EXPECT_GE(c["data"]["registration"]["requests"].get<int>(), 2);
+
+    CtlRun status = Ctl(ctl.socket(), "status");
+    EXPECT_EQ(status.exit_code, 0) << status.out;
+    EXPECT_TRUE(std::regex_search(status.out, std::regex("\nhome network +192\\.0\\.2\\.0/24\n")))
+        << status.out;
+
+    // Unknown command: exit 1, the available ones listed.
+    CtlRun unknown = Ctl(ctl.socket(), "visitors");
+    EXPECT_EQ(unknown.exit_code, 1) << unknown.out;
+    EXPECT_NE(unknown.out.find("unknown command 'visitors'"), std::string::npos) << unknown.out;
+    EXPECT_NE(unknown.out.find("available commands: bindings, counters, help, status"),
+              std::string::npos)
+        << unknown.out;
+
+    // No response carries the MN-HA key, in any spelling.
+    std::string upper = kKeyHex;
+    for (char& ch : upper) ch = static_cast<char>(toupper(ch));
+    for (const char* cmd : {"status", "bindings", "counters", "help"}) {
+      for (const char* fmt : {"", "--json "}) {
+        CtlRun r = Ctl(ctl.socket(), std::string(fmt) + cmd);
+        EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.out;
+        EXPECT_EQ(r.out.find(kKeyHex), std::string::npos) << cmd;
+        EXPECT_EQ(r.out.find(upper), std::string::npos) << cmd;
+        EXPECT_EQ(r.out.find("00112233"), std::string::npos) << cmd;
+      }
+    }
+  }
+
   // 3. cn -> home address: intercepted, tunnelled, answered via the reverse
   // tunnel. ping runs in the background while this thread pumps the MN.
   PingThroughTunnel(topo, mn, ha);
@@ -295,6 +423,13 @@ TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
   ASSERT_TRUE(ev.has_value());
   EXPECT_TRUE(std::holds_alternative<mip4::DeregisteredEvent>(*ev)) << ev->index();
   EXPECT_FALSE(HasHomeRoute(topo)) << Routes(topo);
+  {
+    CtlRun r = Ctl(ctl.socket(), "--json bindings");
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    EXPECT_EQ(j["data"]["total"], 0);
+    EXPECT_TRUE(j["data"]["bindings"].empty());
+  }
 
   // 5. Register again, then SIGTERM: clean exit, no route left.
   ASSERT_TRUE(mn.engine().RegisterColocated(MonoNow(), Ip("10.10.0.20"), 0).ok());
@@ -305,6 +440,12 @@ TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
   EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
   EXPECT_FALSE(HasHomeRoute(topo)) << Routes(topo);
   EXPECT_NE(done.err.find("counters at exit: requests"), std::string::npos) << done.err;
+  struct stat gone {};
+  EXPECT_NE(stat(ctl.socket().c_str(), &gone), 0) << "the control socket goes with the daemon";
+  CtlRun after = Ctl(ctl.socket(), "status");
+  EXPECT_EQ(after.exit_code, 2);
+  EXPECT_NE(after.out.find("no control socket at " + ctl.socket()), std::string::npos)
+      << after.out;
   auto proxy = topo.Exec("ha", {"sysctl", "-n", "net.ipv4.conf.home0.proxy_arp"});
   ASSERT_TRUE(proxy.ok());
   EXPECT_EQ(proxy->out, "0\n") << "proxy_arp restored";
@@ -335,7 +476,8 @@ TEST(HaDaemonRoot, UdpTunnellingThroughANat) {
   Topology& topo = **topo_or;
   const TempFile config_file{WriteConfig()};
   const std::string& config = config_file.path;
-  Child* ha = StartHa(topo, config);
+  const CtlDir ctl;
+  Child* ha = StartHa(topo, config, ctl);
   ASSERT_NE(ha, nullptr);
 
   TestMn mn(topo, Ip("172.16.0.20"), true, mip4::UdpTunnelPolicy::kRequest);
@@ -351,6 +493,18 @@ TEST(HaDaemonRoot, UdpTunnellingThroughANat) {
   EXPECT_NE(ha->Stderr().find("binding added 192.0.2.10 coa 172.16.0.20 udp 10.10.0.2:"),
             std::string::npos)
       << ha->Stderr();
+
+  {
+    // The UDP tunnel through the NAT, as `mipsec ctl` shows it.
+    CtlRun r = Ctl(ctl.socket(), "--json bindings");
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << r.out;
+    const auto& b = j["data"]["bindings"][0];
+    EXPECT_EQ(b["care_of_address"], "172.16.0.20");
+    EXPECT_EQ(b["tunnel"], "udp");
+    EXPECT_EQ(b["flags"], "TU");
+    EXPECT_EQ(b["endpoint"].get<std::string>().rfind("10.10.0.2:", 0), 0u) << r.out;
+  }
 
   PingThroughTunnel(topo, mn, ha);
 

@@ -154,11 +154,13 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   const TempFile ha_cfg(HaConfig());
   const TempFile fa_cfg(FaConfig());
   const TempFile mn_cfg(MnConfig());
-  auto ha_or = topo.Spawn("ha", {MIPSEC_BINARY, "ha", "--config", ha_cfg.path});
+  auto ha_or = topo.Spawn("ha", {MIPSEC_BINARY, "ha", "--config", ha_cfg.path, "--control-socket",
+                                  ha_cfg.path + ".sock"});
   ASSERT_TRUE(ha_or.ok());
   Child* ha = *ha_or;
   ASSERT_TRUE(WaitLog(ha, "home agent 10.1.0.1", 0, 5000)) << ha->Stderr();
-  auto fa_or = topo.Spawn("r", {MIPSEC_BINARY, "fa", "--config", fa_cfg.path});
+  auto fa_or = topo.Spawn("r", {MIPSEC_BINARY, "fa", "--config", fa_cfg.path, "--control-socket",
+                                 fa_cfg.path + ".sock"});
   ASSERT_TRUE(fa_or.ok());
   Child* fa = *fa_or;
   auto dns_or = topo.Spawn(
