@@ -105,7 +105,7 @@ std::vector<Gap> Gaps(const std::string& out) {
 
 // R1, R2, R7, R8, R10, R11, R18: one TCP connection to the home address
 // survives home -> c -> f -> c -> home, each move's interruption measured.
-TEST_F(Figure1WalkTest, TcpSessionSurvivesTheIntranetWalk) {
+TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
   ASSERT_TRUE(net_->Attach(Access::kHome).ok());
   auto mn = net_->topo().Spawn("mn", {MIPSEC_BINARY, "mn", "--config", MnConfig()});
   ASSERT_TRUE(mn.ok()) << mn.error().ToString();
