@@ -36,6 +36,7 @@
 #include "common/random.h"
 #include "mip4/mn_reg/registration.h"
 #include "platform/linux/mip4/agent_io.h"
+#include "platform/linux/mip4/test_mn.h"
 #include "testing/netns/require_root.h"
 #include "testing/netns/topology.h"
 
@@ -52,18 +53,6 @@ using mipsec::testing::Topology;
 constexpr char kTun[] = "mipha0";
 
 Ipv4Address Ip(const char* s) { return Ipv4Address::Parse(s).value(); }
-
-Timestamp MonoNow() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return Timestamp::FromNanos(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec);
-}
-
-mip4::WallClockMapping WallNow() {
-  timespec rt{};
-  clock_gettime(CLOCK_REALTIME, &rt);
-  return {MonoNow(), static_cast<std::int64_t>(rt.tv_sec) * 1'000'000'000 + rt.tv_nsec};
-}
 
 
 // The config file, removed however the test ends.
@@ -112,112 +101,6 @@ std::string NewConfig(const std::string& text) {
   Rewrite(path, text);
   return path;
 }
-
-// One mobile node: the registration engine plus its socket in the mn
-// namespace, pumped by hand.
-class TestMn {
- public:
-  TestMn(const Topology& topo, Ipv4Address bind, Ipv4Address home, std::uint32_t spi,
-         const std::string& key_hex) {
-    auto guard = topo.Enter("mn");  // sockets keep the namespace they were made in
-    EXPECT_TRUE(guard.ok());
-    AgentSocketOptions so;
-    so.bind_address = bind;
-    so.port = 0;  // an ephemeral port: two MNs in one namespace
-    so.open_ipip = true;
-    auto s = OpenAgentSockets(so);
-    EXPECT_TRUE(s.ok()) << s.error().ToString();
-    sockets_ = std::move(s).value();
-    security_ = std::make_unique<mip4::MnHaSecurity>(
-        mip4::SecurityAssociation::Create({.spi = spi,
-                                           .key = SecretBytes(FromHex(key_hex).value())})
-            .value(),
-        WallNow());
-    mip4::MobileNodeConfig c;
-    c.home_address = home;
-    c.home_agent = Ip("192.0.2.1");
-    c.requested_lifetime = 120;
-    c.reverse_tunnel = true;
-    c.source_port = sockets_.udp->local().port;
-    c.max_retransmissions = 1;
-    c.initial_timeout = Duration::Seconds(1);  // the RFC 5944 3.6.3 minimum
-    auto e = mip4::MobileNodeRegistration::Create(c, *security_, random_, Logger(&sink_, "mn"));
-    EXPECT_TRUE(e.ok()) << e.error().ToString();
-    engine_ = std::move(e).value();
-  }
-
-  mip4::MobileNodeRegistration& engine() { return *engine_; }
-
-  // Sends what the engine queued, then receives and feeds input until an
-  // event arrives or `limit` passes. Decapsulated ICMP echo requests are
-  // answered through the engine (reverse tunnel). Returns the event.
-  std::optional<mip4::MnEvent> Pump(Duration limit) {
-    const Timestamp end = MonoNow() + limit;
-    for (;;) {
-      Timestamp now = MonoNow();
-      while (auto t = engine_->PollTransmit()) {
-        Status st = SendTransmit(sockets_, std::move(*t));
-        EXPECT_TRUE(st.ok()) << st.error().ToString();
-      }
-      while (auto inner = engine_->PollDelivery()) AnswerEcho(now, *inner);
-      if (auto ev = engine_->PollEvent()) {
-        if (!std::holds_alternative<mip4::AgentAdvertisedEvent>(*ev)) return ev;
-        continue;
-      }
-      if (now >= end) return std::nullopt;
-      if (engine_->NextTimeout() <= now) {
-        engine_->OnTimeout(now);
-        continue;
-      }
-      pollfd fds[2] = {{sockets_.udp->fd(), POLLIN, 0}, {sockets_.ipip->fd(), POLLIN, 0}};
-      poll(fds, 2, 20);
-      auto n = sockets_.udp->RecvBatch(rx_.slots());
-      if (n.ok()) {
-        for (std::size_t i = 0; i < *n; ++i) {
-          (void)engine_->OnUdp(MonoNow(), ToUdpReceived(rx_.slots()[i]));
-        }
-      }
-      auto m = sockets_.ipip->RecvBatch(rx_.slots());
-      if (m.ok()) {
-        for (std::size_t i = 0; i < *m; ++i) {
-          (void)engine_->OnIpPacket(MonoNow(), rx_.slots()[i].ifindex, rx_.slots()[i].data());
-        }
-      }
-    }
-  }
-
-  int echoes_answered() const { return echoes_; }
-
- private:
-  void AnswerEcho(Timestamp now, const Bytes& inner) {
-    auto ip = ip::ParseIpv4(inner);
-    if (!ip.ok() || ip->header.protocol != ip::kProtoIcmp) return;
-    Bytes icmp(ip->payload.begin(), ip->payload.end());
-    if (icmp.size() < 8 || icmp[0] != 8) return;  // echo request
-    icmp[0] = 0;                                   // echo reply
-    icmp[2] = icmp[3] = 0;
-    std::uint16_t sum = InternetChecksum(icmp);
-    icmp[2] = static_cast<std::uint8_t>(sum >> 8);
-    icmp[3] = static_cast<std::uint8_t>(sum);
-    ip::Ipv4Header h;
-    h.protocol = ip::kProtoIcmp;
-    h.src = ip->header.dst;
-    h.dst = ip->header.src;
-    auto reply = ip::BuildIpv4(h, icmp);
-    ASSERT_TRUE(reply.ok());
-    Status st = engine_->SendPacket(now, *reply);
-    EXPECT_TRUE(st.ok()) << st.error().ToString();
-    ++echoes_;
-  }
-
-  AgentSockets sockets_;
-  RecvBuffers rx_{16, 2048};
-  DeterministicRandom random_{42};
-  MemorySink sink_;
-  std::unique_ptr<mip4::MnHaSecurity> security_;
-  std::unique_ptr<mip4::MobileNodeRegistration> engine_;
-  int echoes_ = 0;
-};
 
 std::string Routes(const Topology& topo) {
   auto r = topo.Exec("ha", {"ip", "-4", "route", "show"});
@@ -298,7 +181,7 @@ TEST(HaDaemonReloadRoot, SighupAddsRekeysRevokesAndKeepsBindings) {
   ASSERT_NE(ha->Stderr().find("home agent 192.0.2.1"), std::string::npos) << ha->Stderr();
 
   // 1. alice registers; her traffic flows.
-  TestMn mn_alice(topo, Ip("10.10.0.20"), Ip("192.0.2.10"), 1000, kAliceKey);
+  TestMn mn_alice(topo, Ip("10.10.0.20"), {.spi = 1000, .key_hex = kAliceKey});
   ASSERT_TRUE(Registers(mn_alice, "10.10.0.20")) << ha->Stderr();
   ASSERT_TRUE(HasRoute(topo, "192.0.2.10")) << Routes(topo);
   Ping(topo, mn_alice, "192.0.2.10", ha);
@@ -312,7 +195,8 @@ TEST(HaDaemonReloadRoot, SighupAddsRekeysRevokesAndKeepsBindings) {
   EXPECT_EQ(ha->Stderr().find("binding removed 192.0.2.10"), std::string::npos) << ha->Stderr();
   EXPECT_TRUE(HasRoute(topo, "192.0.2.10")) << Routes(topo);
   Ping(topo, mn_alice, "192.0.2.10", ha);
-  TestMn mn_bob(topo, Ip("10.10.0.20"), Ip("192.0.2.11"), 1001, kBobKey);
+  TestMn mn_bob(topo, Ip("10.10.0.20"),
+                {.home = Ip("192.0.2.11"), .spi = 1001, .key_hex = kBobKey});
   ASSERT_TRUE(Registers(mn_bob, "10.10.0.20")) << ha->Stderr();
   EXPECT_TRUE(HasRoute(topo, "192.0.2.11")) << Routes(topo);
 
@@ -336,7 +220,7 @@ TEST(HaDaemonReloadRoot, SighupAddsRekeysRevokesAndKeepsBindings) {
       << ha->Stderr();
   EXPECT_TRUE(HasRoute(topo, "192.0.2.10"));
   EXPECT_FALSE(Registers(mn_alice, "10.10.0.20")) << "the old key must be refused";
-  TestMn mn_alice2(topo, Ip("10.10.0.20"), Ip("192.0.2.10"), 1000, kAliceNewKey);
+  TestMn mn_alice2(topo, Ip("10.10.0.20"), {.spi = 1000, .key_hex = kAliceNewKey});
   ASSERT_TRUE(Registers(mn_alice2, "10.10.0.20")) << ha->Stderr();
   Ping(topo, mn_alice2, "192.0.2.10", ha);
 

@@ -46,6 +46,7 @@
 #include "common/random.h"
 #include "mip4/mn_reg/registration.h"
 #include "platform/linux/mip4/agent_io.h"
+#include "platform/linux/mip4/test_mn.h"
 #include "testing/netns/require_root.h"
 #include "testing/netns/topology.h"
 #include <nlohmann/json.hpp>
@@ -64,18 +65,6 @@ constexpr char kKeyHex[] = "00112233445566778899aabbccddeeff";
 constexpr char kTun[] = "mipha0";
 
 Ipv4Address Ip(const char* s) { return Ipv4Address::Parse(s).value(); }
-
-Timestamp MonoNow() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return Timestamp::FromNanos(static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec);
-}
-
-mip4::WallClockMapping WallNow() {
-  timespec rt{};
-  clock_gettime(CLOCK_REALTIME, &rt);
-  return {MonoNow(), static_cast<std::int64_t>(rt.tv_sec) * 1'000'000'000 + rt.tv_nsec};
-}
 
 // The config file, removed however the test ends.
 struct TempFile {
@@ -103,113 +92,6 @@ std::string WriteConfig() {
     << kKeyHex << "\"\n";
   return path;
 }
-
-// One mobile node: the registration engine plus its socket in the mn
-// namespace, pumped by hand.
-class TestMn {
- public:
-  TestMn(const Topology& topo, Ipv4Address bind, bool reverse_tunnel,
-         mip4::UdpTunnelPolicy udp = mip4::UdpTunnelPolicy::kNever) {
-    auto guard = topo.Enter("mn");  // sockets keep the namespace they were made in
-    EXPECT_TRUE(guard.ok());
-    AgentSocketOptions so;
-    so.bind_address = bind;
-    so.port = 0;  // an ephemeral port: two MNs in one namespace
-    so.open_ipip = true;
-    auto s = OpenAgentSockets(so);
-    EXPECT_TRUE(s.ok()) << s.error().ToString();
-    sockets_ = std::move(s).value();
-    security_ = std::make_unique<mip4::MnHaSecurity>(
-        mip4::SecurityAssociation::Create({.spi = 1000,
-                                           .key = SecretBytes(FromHex(kKeyHex).value())})
-            .value(),
-        WallNow());
-    mip4::MobileNodeConfig c;
-    c.home_address = Ip("192.0.2.10");
-    c.home_agent = Ip("192.0.2.1");
-    c.requested_lifetime = 120;
-    c.reverse_tunnel = reverse_tunnel;
-    c.udp_tunnel = udp;
-    c.source_port = sockets_.udp->local().port;
-    c.max_retransmissions = 1;
-    c.initial_timeout = Duration::Seconds(1);  // the RFC 5944 3.6.3 minimum
-    auto e = mip4::MobileNodeRegistration::Create(c, *security_, random_, Logger(&sink_, "mn"));
-    EXPECT_TRUE(e.ok()) << e.error().ToString();
-    engine_ = std::move(e).value();
-  }
-
-  mip4::MobileNodeRegistration& engine() { return *engine_; }
-
-  // Sends what the engine queued, then receives and feeds input until an
-  // event arrives or `limit` passes. Decapsulated ICMP echo requests are
-  // answered through the engine (reverse tunnel). Returns the event.
-  std::optional<mip4::MnEvent> Pump(Duration limit) {
-    const Timestamp end = MonoNow() + limit;
-    for (;;) {
-      Timestamp now = MonoNow();
-      while (auto t = engine_->PollTransmit()) {
-        Status st = SendTransmit(sockets_, std::move(*t));
-        EXPECT_TRUE(st.ok()) << st.error().ToString();
-      }
-      while (auto inner = engine_->PollDelivery()) AnswerEcho(now, *inner);
-      if (auto ev = engine_->PollEvent()) {
-        if (!std::holds_alternative<mip4::AgentAdvertisedEvent>(*ev)) return ev;
-        continue;
-      }
-      if (now >= end) return std::nullopt;
-      if (engine_->NextTimeout() <= now) {
-        engine_->OnTimeout(now);
-        continue;
-      }
-      pollfd fds[2] = {{sockets_.udp->fd(), POLLIN, 0}, {sockets_.ipip->fd(), POLLIN, 0}};
-      poll(fds, 2, 20);
-      auto n = sockets_.udp->RecvBatch(rx_.slots());
-      if (n.ok()) {
-        for (std::size_t i = 0; i < *n; ++i) {
-          (void)engine_->OnUdp(MonoNow(), ToUdpReceived(rx_.slots()[i]));
-        }
-      }
-      auto m = sockets_.ipip->RecvBatch(rx_.slots());
-      if (m.ok()) {
-        for (std::size_t i = 0; i < *m; ++i) {
-          (void)engine_->OnIpPacket(MonoNow(), rx_.slots()[i].ifindex, rx_.slots()[i].data());
-        }
-      }
-    }
-  }
-
-  int echoes_answered() const { return echoes_; }
-
- private:
-  void AnswerEcho(Timestamp now, const Bytes& inner) {
-    auto ip = ip::ParseIpv4(inner);
-    if (!ip.ok() || ip->header.protocol != ip::kProtoIcmp) return;
-    Bytes icmp(ip->payload.begin(), ip->payload.end());
-    if (icmp.size() < 8 || icmp[0] != 8) return;  // echo request
-    icmp[0] = 0;                                   // echo reply
-    icmp[2] = icmp[3] = 0;
-    std::uint16_t sum = InternetChecksum(icmp);
-    icmp[2] = static_cast<std::uint8_t>(sum >> 8);
-    icmp[3] = static_cast<std::uint8_t>(sum);
-    ip::Ipv4Header h;
-    h.protocol = ip::kProtoIcmp;
-    h.src = ip->header.dst;
-    h.dst = ip->header.src;
-    auto reply = ip::BuildIpv4(h, icmp);
-    ASSERT_TRUE(reply.ok());
-    Status st = engine_->SendPacket(now, *reply);
-    EXPECT_TRUE(st.ok()) << st.error().ToString();
-    ++echoes_;
-  }
-
-  AgentSockets sockets_;
-  RecvBuffers rx_{16, 2048};
-  DeterministicRandom random_{42};
-  MemorySink sink_;
-  std::unique_ptr<mip4::MnHaSecurity> security_;
-  std::unique_ptr<mip4::MobileNodeRegistration> engine_;
-  int echoes_ = 0;
-};
 
 std::string Routes(const Topology& topo) {
   auto r = topo.Exec("ha", {"ip", "-4", "route", "show"});
@@ -328,7 +210,7 @@ TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
 
   // 1. Untrusted source: silence, nothing installed.
   {
-    TestMn untrusted(topo, Ip("10.99.0.20"), false);
+    TestMn untrusted(topo, Ip("10.99.0.20"), {.reverse_tunnel = false});
     ASSERT_TRUE(untrusted.engine().RegisterColocated(MonoNow(), Ip("10.99.0.20"), 0).ok());
     auto ev = untrusted.Pump(Duration::Seconds(4));
     ASSERT_TRUE(ev.has_value());
@@ -338,7 +220,7 @@ TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
   }
 
   // 2. Trusted source, co-located CoA, reverse tunnelling.
-  TestMn mn(topo, Ip("10.10.0.20"), true);
+  TestMn mn(topo, Ip("10.10.0.20"), {});
   ASSERT_TRUE(mn.engine().RegisterColocated(MonoNow(), Ip("10.10.0.20"), 0).ok());
   auto ev = mn.Pump(Duration::Seconds(4));
   ASSERT_TRUE(ev.has_value()) << ha->Stderr();
@@ -480,7 +362,7 @@ TEST(HaDaemonRoot, UdpTunnellingThroughANat) {
   Child* ha = StartHa(topo, config, ctl);
   ASSERT_NE(ha, nullptr);
 
-  TestMn mn(topo, Ip("172.16.0.20"), true, mip4::UdpTunnelPolicy::kRequest);
+  TestMn mn(topo, Ip("172.16.0.20"), {.udp = mip4::UdpTunnelPolicy::kRequest});
   ASSERT_TRUE(mn.engine().RegisterColocated(MonoNow(), Ip("172.16.0.20"), 0).ok());
   auto ev = mn.Pump(Duration::Seconds(4));
   ASSERT_TRUE(ev.has_value()) << ha->Stderr();
