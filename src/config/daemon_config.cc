@@ -65,18 +65,6 @@ Result<std::optional<Duration>> OptSeconds(const Ctx& c, const toml::table& t,
   return d;
 }
 
-Result<std::optional<LogLevel>> OptLogLevel(const Ctx& c, const toml::table& t,
-                                            const std::string& path) {
-  MIPSEC_ASSIGN_OR_RETURN(auto s, c.L.OptString(t, path, "log_level"));
-  if (!s) return std::optional<LogLevel>();
-  std::optional<LogLevel> l = ParseLogLevel(*s);
-  if (!l) {
-    return c.L.Err(*t.get("log_level"), TomlReader::Join(path, "log_level"),
-                   "'" + *s + "' is not one of trace, debug, info, notice, warning, error, off");
-  }
-  return l;
-}
-
 Result<std::optional<Ipv4Address>> OptUnicast(const Ctx& c, const toml::table& t,
                                               const std::string& path, std::string_view key) {
   MIPSEC_ASSIGN_OR_RETURN(auto a, c.L.OptParsed<Ipv4Address>(t, path, key, Ipv4Address::Parse,
@@ -420,7 +408,7 @@ Result<HaConfig> ParseHaConfig(std::string_view text, std::string_view file,
   cfg.require_fa_ha_auth = fa_auth.value_or(false);
   MIPSEC_TRY(ParseAdvertisementTiming(c, *ha, hp, true, cfg.advertisement_interval,
                                       cfg.advertisement_lifetime));
-  MIPSEC_ASSIGN_OR_RETURN(auto level, OptLogLevel(c, *ha, hp));
+  MIPSEC_ASSIGN_OR_RETURN(auto level, c.L.OptLogLevel(*ha, hp));
   if (level) cfg.log_level = *level;
   MIPSEC_ASSIGN_OR_RETURN(auto sock, OptSocketPath(c, *ha, hp));
   if (sock) cfg.control_socket = *sock;
@@ -516,7 +504,7 @@ Result<FaConfig> ParseFaConfig(std::string_view text, std::string_view file,
       }
       cfg.pending_timeout = *pending;
     }
-    MIPSEC_ASSIGN_OR_RETURN(auto level, OptLogLevel(c, *fa, fp));
+    MIPSEC_ASSIGN_OR_RETURN(auto level, c.L.OptLogLevel(*fa, fp));
     if (level) cfg.log_level = *level;
     MIPSEC_ASSIGN_OR_RETURN(auto sock, OptSocketPath(c, *fa, fp));
     if (sock) cfg.control_socket = *sock;

@@ -155,18 +155,6 @@ Result<ProposalParts> SplitProposal(std::string_view text, bool ike) {
 
 // ---- Shared key readers ----
 
-Result<std::optional<LogLevel>> OptLogLevel(const Ctx& c, const toml::table& t,
-                                            const std::string& path) {
-  MIPSEC_ASSIGN_OR_RETURN(auto s, c.L.OptString(t, path, "log_level"));
-  if (!s) return std::optional<LogLevel>();
-  std::optional<LogLevel> l = ParseLogLevel(*s);
-  if (!l) {
-    return c.L.Err(*t.get("log_level"), TomlReader::Join(path, "log_level"),
-                   "'" + *s + "' is not one of trace, debug, info, notice, warning, error, off");
-  }
-  return l;
-}
-
 Result<Ipv4Address> UnicastText(const Ctx& c, const toml::node& n, const std::string& path,
                                 const std::string& s) {
   Result<Ipv4Address> a = Ipv4Address::Parse(s);
@@ -829,7 +817,7 @@ Result<GwConfig> ParseGwConfig(std::string_view text, std::string_view file,
   }
   MIPSEC_ASSIGN_OR_RETURN(auto cookies, c.L.OptInt(*gw, gp, "cookie_threshold", 0, 1000000));
   if (cookies) cfg.cookie_threshold = static_cast<std::size_t>(*cookies);
-  MIPSEC_ASSIGN_OR_RETURN(auto level, OptLogLevel(c, *gw, gp));
+  MIPSEC_ASSIGN_OR_RETURN(auto level, c.L.OptLogLevel(*gw, gp));
   if (level) cfg.log_level = *level;
   MIPSEC_ASSIGN_OR_RETURN(auto sock, c.L.OptString(*gw, gp, "control_socket"));
   if (sock && (sock->empty() || sock->size() > 107)) {
@@ -898,7 +886,7 @@ Result<VpnClientConfig> ParseVpnClientConfig(std::string_view text, std::string_
   MIPSEC_ASSIGN_OR_RETURN(cfg.local_address, OptUnicast(c, *t, cp, "local_address"));
   MIPSEC_ASSIGN_OR_RETURN(auto vip, c.L.OptBool(*t, cp, "request_virtual_ip"));
   cfg.request_virtual_ip = vip.value_or(true);
-  MIPSEC_ASSIGN_OR_RETURN(auto level, OptLogLevel(c, *t, cp));
+  MIPSEC_ASSIGN_OR_RETURN(auto level, c.L.OptLogLevel(*t, cp));
   if (level) cfg.log_level = *level;
   return cfg;
 }

@@ -70,18 +70,6 @@ Result<std::optional<Duration>> OptDurationIn(const Ctx& c, const toml::table& t
   return d;
 }
 
-Result<std::optional<LogLevel>> OptLogLevel(const Ctx& c, const toml::table& t,
-                                            const std::string& path) {
-  MIPSEC_ASSIGN_OR_RETURN(auto s, c.L.OptString(t, path, "log_level"));
-  if (!s) return std::optional<LogLevel>();
-  std::optional<LogLevel> l = ParseLogLevel(*s);
-  if (!l) {
-    return c.L.Err(*t.get("log_level"), TomlReader::Join(path, "log_level"),
-                   "'" + *s + "' is not one of trace, debug, info, notice, warning, error, off");
-  }
-  return l;
-}
-
 Result<std::optional<MnUdpTunnel>> OptUdpTunnel(const Ctx& c, const toml::table& t,
                                                 const std::string& path, std::string_view key) {
   MIPSEC_ASSIGN_OR_RETURN(auto s, c.L.OptString(t, path, key));
@@ -210,7 +198,7 @@ Status ParseMobileNode(const Ctx& c, const toml::table& t, MnConfig& cfg) {
   // Below 32766 (the main table's rule): our rules must be looked at first.
   MIPSEC_ASSIGN_OR_RETURN(auto rp, c.L.OptInt(t, p, "rule_priority", 1, 32765));
   if (rp) cfg.rule_priority = static_cast<std::uint32_t>(*rp);
-  MIPSEC_ASSIGN_OR_RETURN(auto level, OptLogLevel(c, t, p));
+  MIPSEC_ASSIGN_OR_RETURN(auto level, c.L.OptLogLevel(t, p));
   if (level) cfg.log_level = *level;
   MIPSEC_ASSIGN_OR_RETURN(auto sock, c.L.OptString(t, p, "control_socket"));
   if (sock) {

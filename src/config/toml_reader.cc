@@ -190,4 +190,16 @@ Result<std::vector<const toml::table*>> TomlReader::Tables(const toml::table& t,
   return out;
 }
 
+Result<std::optional<LogLevel>> TomlReader::OptLogLevel(const toml::table& t,
+                                                        const std::string& path) const {
+  MIPSEC_ASSIGN_OR_RETURN(auto s, OptString(t, path, "log_level"));
+  if (!s) return std::optional<LogLevel>();
+  std::optional<LogLevel> l = ParseLogLevel(*s);
+  if (!l) {
+    return Err(*t.get("log_level"), Join(path, "log_level"),
+               "'" + *s + "' is not one of trace, debug, info, notice, warning, error, off");
+  }
+  return l;
+}
+
 }  // namespace mipsec::config

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log.h"
 #include "common/result.h"
 #include "common/time.h"
 #include "config/toml.h"
@@ -66,6 +67,8 @@ class TomlReader {
                                                std::string_view key) const;
   Result<std::optional<bool>> OptBool(const toml::table& t, const std::string& path,
                                       std::string_view key) const;
+  // `log_level`: trace, debug, info, notice, warning, error or off.
+  Result<std::optional<LogLevel>> OptLogLevel(const toml::table& t, const std::string& path) const;
   // A string with a unit (ParseDurationText).
   Result<std::optional<Duration>> OptDuration(const toml::table& t, const std::string& path,
                                               std::string_view key) const;
