@@ -14,6 +14,7 @@
 #include <sstream>
 #include <utility>
 
+#include "platform/linux/sysctl.h"
 #include "platform/linux/udp_socket.h"
 
 namespace mipsec::ikev2d {
@@ -78,13 +79,6 @@ Result<NftResult> RunNft(const std::vector<std::string>& args, const std::string
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   if (r.status == 127) return Error(Errc::kNotFound, "nft: not installed (package nftables)");
   return r;
-}
-
-Result<std::string> ReadSysctl(const std::string& path) {
-  std::ifstream f(path);
-  std::string v;
-  if (!(f >> v)) return Error(Errc::kSystem, "cannot read " + path);
-  return v;
 }
 
 std::string RuleMatch(const config::AllowRule& r) {
@@ -204,7 +198,7 @@ Status GwDaemon::Init() {
                                                       ": " + st.error().detail());
     routes_.push_back(r);
   }
-  auto fwd = ReadSysctl("/proc/sys/net/ipv4/ip_forward");
+  auto fwd = platform::ReadSysctl("/proc/sys/net/ipv4/ip_forward");
   if (!fwd.ok() || *fwd != "1") {
     MIPSEC_LOG(log_, kWarning) << "net.ipv4.ip_forward is not 1: clients' traffic will not be "
                                   "forwarded into the intranet (sysctl -w net.ipv4.ip_forward=1)";

@@ -12,6 +12,7 @@
 #include "config/config_reload.h"
 #include "platform/linux/mip4/sa_config.h"
 #include "platform/linux/sys_error.h"
+#include "platform/linux/sysctl.h"
 
 namespace mipsec::mip4d {
 namespace {
@@ -19,14 +20,6 @@ namespace {
 constexpr std::size_t kTunMtu = 1500;
 constexpr std::size_t kTunBufferSize = 65535;
 
-
-Result<std::string> ReadSysctl(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return Error(Errc::kSystem, "cannot read " + path);
-  std::string v;
-  f >> v;
-  return v;
-}
 
 // CLOCK_REALTIME minus CLOCK_MONOTONIC, sampled now, as a mapping of the
 // loop's monotonic `now` to the time of day (RFC 5944 5.7 timestamps).
@@ -114,23 +107,23 @@ Status HaDaemon::Init() {
 
   // Decapsulated datagrams come out of the TUN with a home address as
   // source: no reverse-path filtering there.
-  MIPSEC_TRY(WriteSysctl("/proc/sys/net/ipv4/conf/" + tun_->name() + "/rp_filter", "0", false));
+  MIPSEC_TRY(platform::WriteSysctl("/proc/sys/net/ipv4/conf/" + tun_->name() + "/rp_filter", "0"));
   // RFC 5944 4.6: the HA answers ARP for away mobile nodes on the home link
   // (proxy ARP for every address routed via the TUN).
   MIPSEC_TRY(
-      WriteSysctl("/proc/sys/net/ipv4/conf/" + config_.interface + "/proxy_arp", "1", true));
+      sysctls_.Set("/proc/sys/net/ipv4/conf/" + config_.interface + "/proxy_arp", "1"));
   // Answer at once rather than after a random delay of up to 0.8 s (the
   // default proxy_delay): interception starts with the binding.
   MIPSEC_TRY(
-      WriteSysctl("/proc/sys/net/ipv4/neigh/" + config_.interface + "/proxy_delay", "0", true));
-  auto forwarding = ReadSysctl("/proc/sys/net/ipv4/ip_forward");
+      sysctls_.Set("/proc/sys/net/ipv4/neigh/" + config_.interface + "/proxy_delay", "0"));
+  auto forwarding = platform::ReadSysctl("/proc/sys/net/ipv4/ip_forward");
   if (!forwarding.ok() || *forwarding != "1") {
     MIPSEC_LOG(log_, kWarning)
         << "net.ipv4.ip_forward is not 1: decapsulated traffic from mobile nodes and traffic "
            "for them from other networks will not be forwarded (sysctl -w "
            "net.ipv4.ip_forward=1)";
   }
-  auto all_rp = ReadSysctl("/proc/sys/net/ipv4/conf/all/rp_filter");
+  auto all_rp = platform::ReadSysctl("/proc/sys/net/ipv4/conf/all/rp_filter");
   if (all_rp.ok() && *all_rp != "0") {
     MIPSEC_LOG(log_, kInfo) << "net.ipv4.conf.all.rp_filter=" << *all_rp
                             << ": reverse-tunnelled datagrams still pass (the /32 route to "
@@ -239,32 +232,7 @@ HaDaemon::~HaDaemon() {
     for (int fd : registered_fds_) (void)loop_->UnregisterFd(fd);
     if (timer_ != platform::EventLoop::kNoTimer) loop_->DestroyTimer(timer_);
   }
-  RestoreSysctls();
-}
-
-Status HaDaemon::WriteSysctl(const std::string& path, const std::string& value, bool remember) {
-  if (remember) {
-    auto old = ReadSysctl(path);
-    if (!old.ok()) return Error(Errc::kSystem, "sysctl " + path + ": cannot read it");
-    if (*old == value) return Ok{};
-    saved_sysctls_.emplace_back(path, *old);
-  }
-  std::ofstream f(path);
-  f << value;
-  f.close();
-  if (!f.good()) {
-    if (remember) saved_sysctls_.pop_back();
-    return Error(Errc::kSystem, "sysctl " + path + " = " + value + ": cannot write it");
-  }
-  return Ok{};
-}
-
-void HaDaemon::RestoreSysctls() {
-  for (auto it = saved_sysctls_.rbegin(); it != saved_sysctls_.rend(); ++it) {
-    std::ofstream f(it->first);
-    f << it->second;
-  }
-  saved_sysctls_.clear();
+  sysctls_.Restore();
 }
 
 Status HaDaemon::Run() {

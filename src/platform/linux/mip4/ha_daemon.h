@@ -86,6 +86,7 @@
 #include "platform/linux/gratuitous_arp.h"
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/netlink.h"
+#include "platform/linux/sysctl.h"
 #include "platform/linux/tun_device.h"
 
 namespace mipsec::mip4d {
@@ -179,8 +180,6 @@ class HaDaemon {
   mip4::HomeAgentOptions CoreOptions(const config::HaConfig& config,
                                      const mip4::WallClockMapping& wall_clock) const;
   Status OpenControlSocket();
-  Status WriteSysctl(const std::string& path, const std::string& value, bool remember);
-  void RestoreSysctls();
 
   void OnUdpReadable();
   void OnTunnelReadable();
@@ -215,7 +214,7 @@ class HaDaemon {
   std::vector<std::uint8_t> tun_buffer_;
   std::unordered_set<Ipv4Address> routed_;
   // Sysctl paths written at start-up and their old values.
-  std::vector<std::pair<std::string, std::string>> saved_sysctls_;
+  platform::SysctlChanges sysctls_;
   HaDaemonCounters counters_;
   Duration adv_interval_;
   Timestamp started_{};

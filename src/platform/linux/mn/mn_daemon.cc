@@ -21,6 +21,7 @@
 #include "platform/linux/mip4/sa_config.h"
 #include "platform/linux/socket_io.h"
 #include "platform/linux/sys_error.h"
+#include "platform/linux/sysctl.h"
 
 namespace mipsec::mnd {
 
@@ -28,14 +29,6 @@ namespace {
 
 constexpr std::size_t kRecentEvents = 64;
 constexpr std::uint16_t kDhcpClientPort = 68;
-
-Result<std::string> ReadSysctl(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return Error(Errc::kSystem, "cannot read " + path);
-  std::string v;
-  f >> v;
-  return v;
-}
 
 // The interface's hardware address (chaddr, RFC 2131 2).
 Result<std::array<std::uint8_t, 16>> HardwareAddress(const std::string& name) {
@@ -140,7 +133,7 @@ Status MnDaemon::Init() {
   tun_ = std::move(tun).value();
   MIPSEC_TRY(platform::ConfigureInterface(*netlink_, tun_->ifindex(),
                                           {config_.home_address, 32}, config_.tun_mtu));
-  MIPSEC_TRY(WriteSysctl("/proc/sys/net/ipv4/conf/" + tun_->name() + "/rp_filter", "0"));
+  MIPSEC_TRY(sysctls_.Set("/proc/sys/net/ipv4/conf/" + tun_->name() + "/rp_filter", "0"));
   for (const char* half : {"0.0.0.0/1", "128.0.0.0/1"}) {
     platform::Route r;
     r.destination = *Ipv4Prefix::Parse(half);
@@ -244,23 +237,8 @@ MnDaemon::~MnDaemon() {
     for (auto it = routes_.rbegin(); it != routes_.rend(); ++it) (void)netlink_->DeleteRoute(*it);
   }
   if (loop_ && timer_ != platform::EventLoop::kNoTimer) loop_->DestroyTimer(timer_);
-  for (auto it = saved_sysctls_.rbegin(); it != saved_sysctls_.rend(); ++it) {
-    std::ofstream f(it->first);
-    f << it->second;
-  }
+  sysctls_.Restore();
   // The TUN (and with it its address and routes) goes with tun_.
-}
-
-Status MnDaemon::WriteSysctl(const std::string& path, const std::string& value) {
-  Result<std::string> old = ReadSysctl(path);
-  if (!old.ok()) return Error(Errc::kSystem, "sysctl " + path + ": cannot read it");
-  if (*old == value) return Ok{};
-  std::ofstream f(path);
-  f << value;
-  f.close();
-  if (!f.good()) return Error(Errc::kSystem, "sysctl " + path + " = " + value + ": cannot write it");
-  saved_sysctls_.emplace_back(path, *old);
-  return Ok{};
 }
 
 Status MnDaemon::Run() {
@@ -347,7 +325,7 @@ void MnDaemon::OnLinkState(Timestamp now, Ifc& ifc, const platform::LinkInfo& li
 void MnDaemon::LinkUp(Timestamp now, Ifc& ifc) {
   ifc.running = true;
   MIPSEC_LOG(log_, kInfo) << ifc.cfg.name << ": link up (ifindex " << ifc.ifindex << ")";
-  if (Status s = WriteSysctl("/proc/sys/net/ipv4/conf/" + ifc.cfg.name + "/rp_filter", "0");
+  if (Status s = sysctls_.Set("/proc/sys/net/ipv4/conf/" + ifc.cfg.name + "/rp_filter", "0");
       !s.ok()) {
     MIPSEC_LOG(log_, kWarning) << ifc.cfg.name << ": " << s.error().detail();
   }

@@ -79,6 +79,7 @@
 #include "platform/linux/gratuitous_arp.h"
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/netlink.h"
+#include "platform/linux/sysctl.h"
 #include "platform/linux/tun_device.h"
 #include "platform/linux/udp_socket.h"
 
@@ -175,7 +176,6 @@ class MnDaemon {
   void DeleteRoute(const platform::Route& r);
   void AddRule(const platform::Rule& r);
   void DeleteRule(const platform::Rule& r);
-  Status WriteSysctl(const std::string& path, const std::string& value);
 
   config::MnConfig config_;
   Logger log_;
@@ -193,7 +193,7 @@ class MnDaemon {
   mip4d::RecvBuffers rx_;
   std::vector<std::uint8_t> tun_buffer_;
   std::vector<platform::Route> routes_;
-  std::vector<std::pair<std::string, std::string>> saved_sysctls_;
+  platform::SysctlChanges sysctls_;  // restored by the destructor
   std::optional<platform::Rule> home_rule_;
   std::vector<platform::Route> home_routes_;
   std::optional<platform::Rule> next_hop_;
