@@ -30,20 +30,6 @@ namespace {
 constexpr std::size_t kRecentEvents = 64;
 constexpr std::uint16_t kDhcpClientPort = 68;
 
-// The interface's hardware address (chaddr, RFC 2131 2).
-Result<std::array<std::uint8_t, 16>> HardwareAddress(const std::string& name) {
-  platform::ScopedFd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return platform::SysError("socket for SIOCGIFHWADDR");
-  ifreq req{};
-  std::strncpy(req.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  if (::ioctl(fd.get(), SIOCGIFHWADDR, &req) != 0) {
-    return platform::SysError("SIOCGIFHWADDR " + name);
-  }
-  std::array<std::uint8_t, 16> out{};
-  std::memcpy(out.data(), req.ifr_hwaddr.sa_data, 6);
-  return out;
-}
-
 mip4::UdpTunnelPolicy ToPolicy(config::MnUdpTunnel p) {
   switch (p) {
     case config::MnUdpTunnel::kNever: return mip4::UdpTunnelPolicy::kNever;
@@ -393,9 +379,10 @@ Status MnDaemon::OpenInterfaceSockets(Ifc& ifc) {
     MIPSEC_TRY(loop_->RegisterFd(ifc.dhcp_sock->fd(), platform::kReadable,
                                  [this, raw](std::uint32_t) { OnDhcpReadable(*raw); }));
     if (!ifc.dhcp) {
-      MIPSEC_ASSIGN_OR_RETURN(auto mac, HardwareAddress(ifc.cfg.name));
+      // chaddr: the interface's hardware address (RFC 2131 2).
+      MIPSEC_ASSIGN_OR_RETURN(platform::MacAddress mac, platform::InterfaceMac(ifc.ifindex));
       dhcp::ClientConfig dc;
-      dc.chaddr = mac;
+      std::copy(mac.begin(), mac.end(), dc.chaddr.begin());
       dc.broadcast_flag = true;
       // A mobile node wants its address now after a move (client.h).
       dc.initial_timeout = Duration::Seconds(1);
