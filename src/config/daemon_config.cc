@@ -65,24 +65,6 @@ Result<std::optional<Duration>> OptSeconds(const Ctx& c, const toml::table& t,
   return d;
 }
 
-Result<std::optional<Ipv4Address>> OptUnicast(const Ctx& c, const toml::table& t,
-                                              const std::string& path, std::string_view key) {
-  MIPSEC_ASSIGN_OR_RETURN(auto a, c.L.OptParsed<Ipv4Address>(t, path, key, Ipv4Address::Parse,
-                                                             "an IPv4 address (a.b.c.d)"));
-  if (a && !a->IsUnicast()) {
-    return c.L.Err(*t.get(key), TomlReader::Join(path, key),
-                   a->ToString() + " is not a unicast address");
-  }
-  return a;
-}
-
-Result<Ipv4Address> Unicast(const Ctx& c, const toml::table& t, const std::string& path,
-                            std::string_view key) {
-  MIPSEC_ASSIGN_OR_RETURN(auto a, OptUnicast(c, t, path, key));
-  if (!a) return c.L.Err(t, TomlReader::Join(path, key), "missing (required)");
-  return *a;
-}
-
 // The key in hex, inline or from a file. Errors never quote key material.
 Result<SecretBytes> ParseKey(const Ctx& c, const toml::table& t, const std::string& path,
                              std::size_t min_size) {
@@ -188,7 +170,7 @@ Result<std::vector<MobileNodeConfig>> ParseMobileNodes(const Ctx& c, const toml:
                                          "key_file"}));
     }
     MobileNodeConfig mn;
-    MIPSEC_ASSIGN_OR_RETURN(mn.home_address, OptUnicast(c, t, path, "home_address"));
+    MIPSEC_ASSIGN_OR_RETURN(mn.home_address, c.L.OptUnicast(t, path, "home_address"));
     MIPSEC_ASSIGN_OR_RETURN(auto nai, OptNai(c, t, path));
     mn.nai = nai.value_or("");
     if (!mn.home_address && mn.nai.empty()) {
@@ -253,7 +235,7 @@ Result<std::vector<PeerConfig>> ParsePeers(const Ctx& c, const toml::table& root
     const std::string path = Indexed(key, i);
     MIPSEC_TRY(c.L.CheckKeys(t, path, {"address", "spi", "algorithm", "key", "key_file"}));
     PeerConfig p;
-    MIPSEC_ASSIGN_OR_RETURN(p.address, Unicast(c, t, path, "address"));
+    MIPSEC_ASSIGN_OR_RETURN(p.address, c.L.Unicast(t, path, "address"));
     MIPSEC_ASSIGN_OR_RETURN(p.sa, ParseSa(c, t, path));
     for (std::size_t j = 0; j < out.size(); ++j) {
       if (out[j].address == p.address && out[j].sa.spi == p.sa.spi) {
@@ -374,7 +356,7 @@ Result<HaConfig> ParseHaConfig(std::string_view text, std::string_view file,
                                      "max_lifetime", "trusted_subnets", "require_fa_ha_auth",
                                      "advertisement_interval", "advertisement_lifetime",
                                      "log_level", "control_socket"}));
-  MIPSEC_ASSIGN_OR_RETURN(cfg.address, Unicast(c, *ha, hp, "address"));
+  MIPSEC_ASSIGN_OR_RETURN(cfg.address, c.L.Unicast(*ha, hp, "address"));
   MIPSEC_ASSIGN_OR_RETURN(auto net, c.L.OptParsed<Ipv4Prefix>(
                                         *ha, hp, "home_network", Ipv4Prefix::Parse,
                                         "a prefix a.b.c.d/len without host bits"));

@@ -163,14 +163,6 @@ Result<Ipv4Address> UnicastText(const Ctx& c, const toml::node& n, const std::st
   return *a;
 }
 
-Result<std::optional<Ipv4Address>> OptUnicast(const Ctx& c, const toml::table& t,
-                                              const std::string& path, std::string_view key) {
-  MIPSEC_ASSIGN_OR_RETURN(auto s, c.L.OptString(t, path, key));
-  if (!s) return std::optional<Ipv4Address>();
-  MIPSEC_ASSIGN_OR_RETURN(Ipv4Address a, UnicastText(c, *t.get(key), TomlReader::Join(path, key), *s));
-  return std::optional<Ipv4Address>(a);
-}
-
 // A list of unicast addresses (a string or a list), without duplicates.
 Result<std::vector<Ipv4Address>> UnicastList(const Ctx& c, const toml::table& t,
                                              const std::string& path, std::string_view key) {
@@ -844,7 +836,7 @@ namespace {
 // The [client] keys shared with mn.toml's [vpn] (section_parsers.h).
 Status ParseClientCommon(const Ctx& c, const toml::table& t, const std::string& cp,
                          VpnClientConfig& cfg) {
-  MIPSEC_ASSIGN_OR_RETURN(auto gw, OptUnicast(c, t, cp, "gateway"));
+  MIPSEC_ASSIGN_OR_RETURN(auto gw, c.L.OptUnicast(t, cp, "gateway"));
   if (!gw) return c.L.Err(t, cp + ".gateway", "missing (required)");
   cfg.gateway = *gw;
   MIPSEC_ASSIGN_OR_RETURN(auto port, c.L.OptInt(t, cp, "gateway_port", 1, 65535));
@@ -883,7 +875,7 @@ Result<VpnClientConfig> ParseVpnClientConfig(std::string_view text, std::string_
   MIPSEC_TRY(c.L.CheckKeys(*t, cp, {MIPSEC_IKE_KEYS, "gateway", "gateway_port", "local_address",
                                     "request_virtual_ip", "routes", "tun", "tun_mtu"}));
   MIPSEC_TRY(ParseClientCommon(c, *t, cp, cfg));
-  MIPSEC_ASSIGN_OR_RETURN(cfg.local_address, OptUnicast(c, *t, cp, "local_address"));
+  MIPSEC_ASSIGN_OR_RETURN(cfg.local_address, c.L.OptUnicast(*t, cp, "local_address"));
   MIPSEC_ASSIGN_OR_RETURN(auto vip, c.L.OptBool(*t, cp, "request_virtual_ip"));
   cfg.request_virtual_ip = vip.value_or(true);
   MIPSEC_ASSIGN_OR_RETURN(auto level, c.L.OptLogLevel(*t, cp));

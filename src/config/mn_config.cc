@@ -35,24 +35,6 @@ struct Ctx {
   std::string file;
 };
 
-Result<std::optional<Ipv4Address>> OptUnicast(const Ctx& c, const toml::table& t,
-                                              const std::string& path, std::string_view key) {
-  MIPSEC_ASSIGN_OR_RETURN(auto a, c.L.OptParsed<Ipv4Address>(t, path, key, Ipv4Address::Parse,
-                                                             "an IPv4 address (a.b.c.d)"));
-  if (a && !a->IsUnicast()) {
-    return c.L.Err(*t.get(key), TomlReader::Join(path, key),
-                   a->ToString() + " is not a unicast address");
-  }
-  return a;
-}
-
-Result<Ipv4Address> Unicast(const Ctx& c, const toml::table& t, const std::string& path,
-                            std::string_view key) {
-  MIPSEC_ASSIGN_OR_RETURN(auto a, OptUnicast(c, t, path, key));
-  if (!a) return c.L.Err(t, TomlReader::Join(path, key), "missing (required)");
-  return *a;
-}
-
 // A positive duration; with `whole`, in whole seconds; within [min, max].
 Result<std::optional<Duration>> OptDurationIn(const Ctx& c, const toml::table& t,
                                               const std::string& path, std::string_view key,
@@ -95,7 +77,7 @@ Status ParseMobileNode(const Ctx& c, const toml::table& t, MnConfig& cfg) {
        "retransmit_timeout", "udp_tunnel", "vpn_udp_tunnel", "use_foreign_agents", "t_monitor",
        "monitor_margin", "probe_domains", "tun", "tun_mtu", "table_base", "rule_priority",
        "log_level", "control_socket"}));
-  MIPSEC_ASSIGN_OR_RETURN(cfg.home_address, Unicast(c, t, p, "home_address"));
+  MIPSEC_ASSIGN_OR_RETURN(cfg.home_address, c.L.Unicast(t, p, "home_address"));
   MIPSEC_ASSIGN_OR_RETURN(auto plen, c.L.OptInt(t, p, "home_prefix_length", 8, 30));
   if (plen) cfg.home_prefix_length = static_cast<int>(*plen);
   const Ipv4Prefix home_net =
@@ -106,14 +88,14 @@ Status ParseMobileNode(const Ctx& c, const toml::table& t, MnConfig& cfg) {
                    cfg.home_address.ToString() + " is not a host address of " +
                        home_net.ToString());
   }
-  MIPSEC_ASSIGN_OR_RETURN(cfg.home_gateway, OptUnicast(c, t, p, "home_gateway"));
+  MIPSEC_ASSIGN_OR_RETURN(cfg.home_gateway, c.L.OptUnicast(t, p, "home_gateway"));
   if (cfg.home_gateway &&
       (!home_net.Contains(*cfg.home_gateway) || *cfg.home_gateway == cfg.home_address)) {
     return c.L.Err(*t.get("home_gateway"), p + ".home_gateway",
                    cfg.home_gateway->ToString() + " is not another host of the home network " +
                        home_net.ToString());
   }
-  MIPSEC_ASSIGN_OR_RETURN(cfg.home_agent, Unicast(c, t, p, "home_agent"));
+  MIPSEC_ASSIGN_OR_RETURN(cfg.home_agent, c.L.Unicast(t, p, "home_agent"));
   if (cfg.home_agent == cfg.home_address) {
     return c.L.Err(*t.get("home_agent"), p + ".home_agent",
                    "must differ from home_address");
@@ -260,7 +242,7 @@ Status ParseInterfaces(const Ctx& c, const toml::table& root, MnConfig& cfg) {
       ifc.address = *a;
       ifc.prefix_length = len;
     }
-    MIPSEC_ASSIGN_OR_RETURN(ifc.router, OptUnicast(c, t, p, "router"));
+    MIPSEC_ASSIGN_OR_RETURN(ifc.router, c.L.OptUnicast(t, p, "router"));
     MIPSEC_ASSIGN_OR_RETURN(auto dom, c.L.OptString(t, p, "domain"));
     if (dom) ifc.domain = *dom;
     if (!ifc.address && (ifc.router || dom)) {

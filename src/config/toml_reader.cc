@@ -202,4 +202,22 @@ Result<std::optional<LogLevel>> TomlReader::OptLogLevel(const toml::table& t,
   return l;
 }
 
+Result<std::optional<Ipv4Address>> TomlReader::OptUnicast(const toml::table& t,
+                                                          const std::string& path,
+                                                          std::string_view key) const {
+  MIPSEC_ASSIGN_OR_RETURN(auto a, OptParsed<Ipv4Address>(t, path, key, Ipv4Address::Parse,
+                                                         "an IPv4 address (a.b.c.d)"));
+  if (a && !a->IsUnicast()) {
+    return Err(*t.get(key), Join(path, key), a->ToString() + " is not a unicast address");
+  }
+  return a;
+}
+
+Result<Ipv4Address> TomlReader::Unicast(const toml::table& t, const std::string& path,
+                                        std::string_view key) const {
+  MIPSEC_ASSIGN_OR_RETURN(auto a, OptUnicast(t, path, key));
+  if (!a) return Err(t, Join(path, key), "missing (required)");
+  return *a;
+}
+
 }  // namespace mipsec::config

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip/address.h"
 #include "common/log.h"
 #include "common/result.h"
 #include "common/time.h"
@@ -67,6 +68,12 @@ class TomlReader {
                                                std::string_view key) const;
   Result<std::optional<bool>> OptBool(const toml::table& t, const std::string& path,
                                       std::string_view key) const;
+  // A unicast IPv4 address ("'x' is not an IPv4 address (a.b.c.d)", "x is
+  // not a unicast address"); Unicast: required.
+  Result<std::optional<Ipv4Address>> OptUnicast(const toml::table& t, const std::string& path,
+                                                std::string_view key) const;
+  Result<Ipv4Address> Unicast(const toml::table& t, const std::string& path,
+                              std::string_view key) const;
   // `log_level`: trace, debug, info, notice, warning, error or off.
   Result<std::optional<LogLevel>> OptLogLevel(const toml::table& t, const std::string& path) const;
   // A string with a unit (ParseDurationText).
