@@ -1,4 +1,5 @@
 #include "config/daemon_config.h"
+#include "config/fake_files_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -14,20 +15,6 @@ concept Streamable = requires(std::ostream& os, const T& v) { os << v; };
 static_assert(!Streamable<SecretBytes>);
 
 std::string KeyHex(const SecretBytes& k) { return ToHex(k.Reveal()); }
-
-// A FileReader over an in-memory map that records what was asked for.
-struct FakeFiles {
-  std::map<std::string, std::string> files;
-  std::vector<std::string> asked;
-  FileReader Reader() {
-    return [this](const std::string& path) -> Result<std::string> {
-      asked.push_back(path);
-      auto it = files.find(path);
-      if (it == files.end()) return Error(Errc::kSystem, "cannot read '" + path + "': No such file");
-      return it->second;
-    };
-  }
-};
 
 constexpr char kMinimalHa[] = R"([home_agent]
 address = "192.0.2.1"

@@ -9,6 +9,7 @@
 
 #include "crypto/pki_test_util.h"
 #include "ikev2/sa/traffic_selectors.h"
+#include "config/fake_files_test_util.h"
 
 namespace mipsec::config {
 namespace {
@@ -29,19 +30,6 @@ static_assert(!Streamable<SecretBytes>);
 
 std::string KeyHex(const SecretBytes& k) { return ToHex(k.Reveal()); }
 Ipv4Address A(const char* s) { return *Ipv4Address::Parse(s); }
-
-struct FakeFiles {
-  std::map<std::string, std::string> files;
-  std::vector<std::string> asked;
-  FileReader Reader() {
-    return [this](const std::string& path) -> Result<std::string> {
-      asked.push_back(path);
-      auto it = files.find(path);
-      if (it == files.end()) return Error(Errc::kSystem, "cannot read '" + path + "': No such file");
-      return it->second;
-    };
-  }
-};
 
 constexpr char kPskHex[] = "00112233445566778899aabbccddeeff";
 

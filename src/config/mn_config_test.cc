@@ -1,4 +1,5 @@
 #include "config/mn_config.h"
+#include "config/fake_files_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -10,19 +11,6 @@ namespace mipsec::config {
 namespace {
 
 Ipv4Address A(const char* s) { return *Ipv4Address::Parse(s); }
-
-struct FakeFiles {
-  std::map<std::string, std::string> files;
-  std::vector<std::string> asked;
-  FileReader Reader() {
-    return [this](const std::string& path) -> Result<std::string> {
-      asked.push_back(path);
-      auto it = files.find(path);
-      if (it == files.end()) return Error(Errc::kSystem, "cannot read '" + path + "': No such file");
-      return it->second;
-    };
-  }
-};
 
 constexpr char kKey[] = "000102030405060708090a0b0c0d0e0f";
 constexpr char kPsk[] = "00112233445566778899aabbccddeeff";
