@@ -54,6 +54,7 @@ std::string_view HaDropName(HaDrop d) {
     case HaDrop::kTooBig: return "too big for the tunnel";
     case HaDrop::kHalfBound: return "UDP tunnel half-bound";
     case HaDrop::kBadSolicitation: return "bad agent solicitation";
+    case HaDrop::kBadTooBig: return "ICMP too big not about a current tunnel";
     case HaDrop::kCount: break;
   }
   return "?";
@@ -113,6 +114,7 @@ Status HomeAgent::ValidateOptions(const HomeAgentOptions& o) {
     return bad("max_bindings: must be 1..4294967294");
   }
   if (o.tunnel_mtu < 576 || o.tunnel_mtu > 65535) return bad("tunnel_mtu: must be 576..65535");
+  if (o.tunnel_mtu_age < Duration::Seconds(1)) return bad("tunnel_mtu_age: must be at least 1s");
   if (o.home_address_pool && !o.home_network.Contains(*o.home_address_pool)) {
     return bad("home_address_pool: " + o.home_address_pool->ToString() + " is not inside " +
                o.home_network.ToString());
@@ -819,8 +821,7 @@ void HomeAgent::SendAdvertisement(Ipv4Address destination, bool unicast) {
 }
 
 void HomeAgent::OnIcmp(Timestamp now, int ifindex, ByteSpan packet) {
-  if (!Advertising()) return;
-  if (!advertising_.started()) advertising_.Start(now);
+  if (Advertising() && !advertising_.started()) advertising_.Start(now);
   Result<ip::Ipv4Packet> pkt = ip::ParseIpv4(packet);
   if (!pkt.ok() || pkt->header.protocol != ip::kProtoIcmp || pkt->header.IsFragment()) {
     Drop(HaDrop::kPacketMalformed);
@@ -831,7 +832,14 @@ void HomeAgent::OnIcmp(Timestamp now, int ifindex, ByteSpan packet) {
     Drop(HaDrop::kPacketMalformed);
     return;
   }
-  if (icmp->type != ip::kIcmpRouterSolicitation) return;  // not the HA's business
+  // RFC 2003 5.1: Datagram Too Big from inside a tunnel (home_agent_data.cc).
+  if (icmp->type == ip::kIcmpDestinationUnreachable &&
+      icmp->code == ip::kIcmpFragmentationNeeded) {
+    if (pkt->header.dst == options_.address) OnTooBig(now, *icmp);
+    return;
+  }
+  // Everything else but solicitations is not the HA's business.
+  if (!Advertising() || icmp->type != ip::kIcmpRouterSolicitation) return;
   // RFC 1256 4.2 checks (code, length, checksum), on the home link only.
   if (ifindex != options_.home_ifindex || !ParseAgentSolicitation(pkt->payload).ok()) {
     Drop(HaDrop::kBadSolicitation);

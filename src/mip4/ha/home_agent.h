@@ -13,10 +13,13 @@
 //                                 told about by a BindingAdded event;
 //        OnTunnelPacket(now, p)   an IP-in-IP datagram (protocol 4) addressed
 //                                 to the home agent;
-//        OnIcmp(now, ifindex, p)  an ICMP datagram (whole IPv4 packet) that
-//                                 arrived on the home link: Agent
-//                                 Solicitations (type 10) are answered when
-//                                 home-link advertisements are on;
+//        OnIcmp(now, ifindex, p)  an ICMP datagram (whole IPv4 packet)
+//                                 addressed to the HA: Agent Solicitations
+//                                 (type 10) on the home link are answered
+//                                 when home-link advertisements are on;
+//                                 Fragmentation Needed (type 3 code 4) about
+//                                 one of its tunnels lowers that tunnel's
+//                                 MTU (RFC 2003 5.1, see below);
 //      each returns an HaResult saying whether the runtime must forward a
 //      datagram (the decapsulated inner packet), forward the input itself
 //      onto the home network (kNotBound: the MN is at home, 4.2.3), or do
@@ -39,6 +42,29 @@
 // logged and counted by reason (HaDrop); a forged or replayed request
 // changes no binding and no replay state (replay.h: Commit only after the
 // MN-HA authenticator verified).
+//
+// Tunnel MTU (RFC 2003 4.1, 5, 5.1). Tunnelled datagrams carry the inner
+// DF in the outer header (3.1), so a router inside the tunnel with a smaller
+// MTU answers the HA with ICMP Fragmentation Needed. OnIcmp accepts one only
+// when its quote is of a datagram this HA tunnelled to a current binding:
+// outer source the HA's address, DF set, protocol 4 to the binding's care-of
+// address (or UDP to an RFC 3519 binding's address and port, Tunnel Data
+// IP-in-IP), and the inner header quoted with a destination that is the
+// bound home address. A quote without the inner header (RFC 792 only
+// requires 8 bytes past the outer header; RFC 1812 4.3.2.3 routers quote up
+// to 576 bytes) cannot be tied to a binding and is ignored. The reported
+// MTU must be at least 68 and below the quoted datagram's length; a
+// pre-RFC 1191 router's 0 is replaced by the next lower plateau of RFC 1191
+// 7 below that length. The tunnel's MTU becomes the lower of the known one
+// and the reported one (never raised by a report, RFC 1191 3) for
+// tunnel_mtu_age, kept per tunnel destination (so a new care-of address
+// starts from tunnel_mtu). The HA relays the error to the original sender
+// at once (4.1 "MUST relay", MTU = tunnel MTU - the encapsulation) when the
+// quoted inner datagram has DF; and from then on an inner datagram with DF
+// that does not fit is dropped and answered with Fragmentation Needed
+// (IpipCheckMtu, 5.1), while one without DF is still tunnelled without
+// outer DF (fragmented on the way, 3.1). Anything else in an ICMP error is
+// not acted on.
 //
 // What is not done: minimal and GRE
 // encapsulation (requests for them get 139, or 142 for UDP tunnels);
@@ -63,10 +89,12 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "common/bytes.h"
 #include "common/ip/address.h"
+#include "common/ip/icmp.h"
 #include "common/log.h"
 #include "common/random.h"
 #include "common/result.h"
@@ -142,8 +170,16 @@ struct HomeAgentOptions {
   // Presizes the binding cache.
   std::size_t expected_bindings = 0;
 
-  // Path MTU towards care-of addresses, for RFC 2003 5.1 / IpipCheckMtu.
+  // Path MTU towards care-of addresses (the largest outer datagram), for
+  // RFC 2003 5.1 / IpipCheckMtu: the default and upper bound of every
+  // tunnel's MTU. An RFC 3519 UDP tunnel carries 12 bytes less (UDP and
+  // Tunnel Data headers).
   std::size_t tunnel_mtu = 1500;
+  // RFC 2003 5 / 5.1 tunnel soft state: an ICMP Fragmentation Needed from
+  // inside a tunnel lowers that tunnel's MTU (per tunnel destination) for
+  // this long, after which it is raised to tunnel_mtu again (RFC 1191 6.3
+  // recommends 10 minutes). At least 1 s.
+  Duration tunnel_mtu_age = Duration::Seconds(600);
 
   // Time of day for timestamp replay protection (RFC 5944 5.7.1): `now`
   // mapped through this (see SetWallClockOffset).
@@ -187,6 +223,8 @@ enum class HaDrop : std::uint8_t {
   kTooBig,                   // DF set and over the tunnel MTU: ICMP sent when allowed
   kHalfBound,                // RFC 3519 4.6 'R': no keepalive seen yet, port unknown
   kBadSolicitation,          // OnIcmp: not a valid Agent Solicitation on the home link
+  kBadTooBig,                // OnIcmp: Fragmentation Needed not about a current tunnel,
+                             // or with an MTU that cannot be right (RFC 2003 5.1)
   kCount,
 };
 std::string_view HaDropName(HaDrop d);
@@ -208,6 +246,13 @@ struct HaCounters {
   std::uint64_t not_bound = 0;          // OnHomePacket with no binding
   std::uint64_t advertisements = 0;     // Agent Advertisements sent on the home link
   std::uint64_t solicitations = 0;      // Agent Solicitations answered
+  // RFC 2003 5.1 tunnel MTU: ICMP Fragmentation Needed received (well-formed
+  // ICMP), accepted (about one of our tunnels, MTU recorded; the rest are
+  // drops kBadTooBig), and sent to original senders (relayed, or for an
+  // inner datagram with DF over a tunnel's MTU).
+  std::uint64_t icmp_too_big_received = 0;
+  std::uint64_t icmp_too_big_accepted = 0;
+  std::uint64_t icmp_too_big_sent = 0;
 
   std::uint64_t drop(HaDrop d) const { return drops[static_cast<std::size_t>(d)]; }
 };
@@ -319,6 +364,10 @@ class HomeAgent {
   std::optional<Ipv4Address> AssignedHomeAddress(std::string_view nai) const;
   // The current bindings of `home` (empty when at home).
   std::vector<HaTunnel> Bindings(Ipv4Address home) const;
+  // The MTU of the tunnel to `tunnel_destination` (a care-of address, or a
+  // UDP tunnel's address) at `now`: what an ICMP Fragmentation Needed
+  // taught, until it ages out, else tunnel_mtu. Outer IP datagram size.
+  std::size_t TunnelMtu(Timestamp now, Ipv4Address tunnel_destination) const;
   // Every home address with a binding, ascending (a query for operators:
   // O(cache size)).
   std::vector<Ipv4Address> BoundHomeAddresses() const;
@@ -349,6 +398,9 @@ class HomeAgent {
   bool Advertising() const { return options_.home_ifindex != 0; }
   void SendAdvertisement(Ipv4Address destination, bool unicast);
   bool SendTunnelled(const BindingRecord& r, ByteSpan packet);
+  void OnTooBig(Timestamp now, const ip::IcmpMessage& icmp);
+  void RecordTunnelMtu(Timestamp now, std::uint32_t tunnel_address, std::size_t mtu);
+  std::size_t TunnelMtu(Timestamp now, std::uint32_t tunnel_address) const;
 
   HomeAgentOptions options_;
   SaDatabase* sas_;  // never null
@@ -364,6 +416,15 @@ class HomeAgent {
   HaCounters counters_;
   std::uint16_t next_ip_id_ = 1;
   AdvertisementSchedule advertising_;
+  // RFC 2003 5.1 soft state: learned tunnel MTUs by tunnel destination (host
+  // order), and their expiry times in the order set (each insertion purges
+  // what has aged out, so only live tunnels' entries stay).
+  struct LearnedMtu {
+    std::uint16_t mtu = 0;
+    Timestamp expires;
+  };
+  std::unordered_map<std::uint32_t, LearnedMtu> tunnel_mtus_;
+  std::deque<std::pair<Timestamp, std::uint32_t>> tunnel_mtu_expiry_;
 };
 
 }  // namespace mipsec::mip4

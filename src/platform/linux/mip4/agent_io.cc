@@ -15,6 +15,7 @@ namespace {
 
 constexpr std::uint8_t kIcmpAdvertisement = 9;   // RFC 5944 2.1 (RFC 1256)
 constexpr std::uint8_t kIcmpSolicitation = 10;   // RFC 5944 2.2
+constexpr std::uint8_t kIcmpDestinationUnreachable = 3;  // RFC 792 (RFC 2003 5.1)
 
 Status SetBuffer(int fd, int option, int bytes, const char* what) {
   // SO_*BUFFORCE would ignore rmem_max/wmem_max but needs CAP_NET_ADMIN;
@@ -96,6 +97,7 @@ Result<AgentSockets> OpenAgentSockets(const AgentSocketOptions& o) {
     r.multicast_ttl = 1;  // RFC 5944 2.3 / 2.4 (RFC 1256): link-local
     r.multicast_loop = false;
     r.icmp_types = {kIcmpAdvertisement, kIcmpSolicitation};
+    if (o.icmp_destination_unreachable) r.icmp_types.push_back(kIcmpDestinationUnreachable);
     auto raw = platform::LinuxRawSocket::Open(r);
     if (!raw.ok()) return Error(raw.error().code(), "icmp raw socket: " + raw.error().detail());
     s.icmp = std::move(raw).value();

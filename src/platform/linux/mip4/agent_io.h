@@ -95,6 +95,10 @@ struct AgentSocketOptions {
   // multicast loop off. Join 224.0.0.11 / 224.0.0.1 per interface with
   // sockets.icmp->JoinMulticast(group, ifindex).
   bool open_icmp = false;
+  // With open_icmp: let Destination Unreachable (type 3) through the filter
+  // too, for an encapsulator's tunnel MTU discovery (RFC 2003 5.1: the
+  // Fragmentation Needed messages routers inside its tunnels send it).
+  bool icmp_destination_unreachable = false;
 };
 
 // Counters for what happened below the cores.

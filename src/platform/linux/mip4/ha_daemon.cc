@@ -90,9 +90,12 @@ Status HaDaemon::Init() {
   so.port = config_.port;
   so.udp_buffer_bytes = options_.udp_buffer_bytes;
   so.open_ipip = true;
-  so.open_icmp = adv_interval_ > Duration::Zero();
+  // Always: Fragmentation Needed from inside the tunnels (RFC 2003 5.1),
+  // and solicitations when advertising.
+  so.open_icmp = true;
+  so.icmp_destination_unreachable = true;
   MIPSEC_ASSIGN_OR_RETURN(sockets_, OpenAgentSockets(so));
-  if (sockets_.icmp) {
+  if (adv_interval_ > Duration::Zero()) {
     // RFC 5944 2.4 / RFC 1256: solicitations go to 224.0.0.2 (all routers)
     // or 224.0.0.11 (all mobility agents, 3.6.1.1 style).
     MIPSEC_TRY(sockets_.icmp->JoinMulticast(Ipv4Address::FromOctets(224, 0, 0, 2), home_ifindex_));
@@ -317,7 +320,8 @@ void HaDaemon::OnIcmpReadable() {
     for (std::size_t i = 0; i < *n; ++i) {
       const platform::Datagram& d = rx_.slots()[i];
       ++sockets_.counters.raw_received;
-      // Agent Solicitations on the home link (the core checks the link).
+      // Agent Solicitations on the home link (the core checks the link) and
+      // Fragmentation Needed about its tunnels (RFC 2003 5.1).
       core_->OnIcmp(now, d.ifindex, d.data());
     }
   }
@@ -541,7 +545,10 @@ platform::ControlJson HaDaemon::CountersJson() const {
         {"keepalives", k.keepalives},
         {"not_bound", k.not_bound},
         {"advertisements", k.advertisements},
-        {"solicitations", k.solicitations}}},
+        {"solicitations", k.solicitations},
+        {"icmp_too_big_received", k.icmp_too_big_received},
+        {"icmp_too_big_accepted", k.icmp_too_big_accepted},
+        {"icmp_too_big_sent", k.icmp_too_big_sent}}},
       {"io",
        {{"udp_in", io.udp_received},
         {"udp_truncated", io.udp_truncated},

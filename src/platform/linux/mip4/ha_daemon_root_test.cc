@@ -20,17 +20,23 @@
 // 0600, in a private temp directory): `bindings` shows the registration
 // (human and --json), deregistration empties it, no response carries the
 // MN-HA key, and the socket file goes with the daemon.
-// A second test does the same through a NAT with RFC 3519 UDP tunnelling.
+// A second test does the same through a NAT with RFC 3519 UDP tunnelling; a
+// third has a router with a smaller MTU between the HA and the care-of
+// address (RFC 2003 5.1 tunnel MTU discovery).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -394,6 +400,184 @@ TEST(HaDaemonRoot, UdpTunnellingThroughANat) {
   EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
   EXPECT_FALSE(HasHomeRoute(topo)) << Routes(topo);
   EXPECT_NE(done.err.find("tunnelled ipip 0 udp "), std::string::npos) << done.err;
+}
+
+// A file descriptor closed however the test ends.
+struct Fd {
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int fd;
+};
+
+// A UDP socket connected to `to`, with IP_MTU_DISCOVER `pmtu` (made in the
+// caller's current namespace).
+int UdpTo(Ipv4Address to, std::uint16_t port, int pmtu) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return -1;
+  if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu) != 0) {
+    close(fd);
+    return -1;
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  const auto b = to.ToBytes();
+  std::memcpy(&sa.sin_addr, b.data(), 4);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Takes (and so clears) the error an ICMP message left on a connected UDP
+// socket; the next send would fail with it otherwise.
+int TakeError(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 ? err : -1;
+}
+
+// Waits up to `limit` on raw ICMP socket `fd` for a Fragmentation Needed
+// from `from` about a datagram to `about`; returns its next-hop MTU.
+std::optional<std::uint16_t> WaitFragNeeded(int fd, Ipv4Address from, Ipv4Address about,
+                                            Duration limit) {
+  const Timestamp end = MonoNow() + limit;
+  std::uint8_t buf[2048];
+  while (MonoNow() < end) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) continue;
+    auto icmp = ip::ParseIpv4Icmp(ByteSpan(buf, static_cast<std::size_t>(n)));
+    if (!icmp.ok() || icmp->ip.src != from ||
+        icmp->icmp.type != ip::kIcmpDestinationUnreachable ||
+        icmp->icmp.code != ip::kIcmpFragmentationNeeded) {
+      continue;
+    }
+    auto quoted = ip::ParseIcmpQuote(icmp->icmp);
+    if (quoted.ok() && quoted->header.dst == about) return icmp->icmp.next_hop_mtu();
+  }
+  return std::nullopt;
+}
+
+// RFC 2003 4.1 / 5.1: the care-of address sits behind a router whose link
+// to it has MTU 1400 (as a VPN gateway's tunnel would):
+//
+//   cn 192.0.2.50 ---- home0 ha core0 10.10.0.1 ---- eth0 10.10.0.2 r eth1 10.10.5.1
+//                                                       (mtu 1400) ---- mn 10.10.5.20
+//
+// A 1480-byte DF datagram from cn to the home address becomes a 1500-byte
+// IP-in-IP datagram with DF (3.1): the router drops it and tells the HA
+// (ICMP Fragmentation Needed, MTU 1400). The HA relays that to cn with MTU
+// 1380, so cn's kernel caches path MTU 1380 for the home address; a second
+// 1480-byte DF datagram (sent ignoring that cache, IP_PMTUDISC_PROBE) is
+// answered by the HA from its soft state without reaching the router, and a
+// 1380-byte one still reaches the mobile node.
+TEST(HaDaemonRoot, TunnelMtuLearnedFromTheRouterReachesTheSender) {
+  MIPSEC_REQUIRE_NETNS();
+  auto topo_or = Topology::Create(R"(
+    ns cn
+    ns ha router
+    ns r router
+    ns mn
+    link cn:eth0 192.0.2.50/24 ha:home0 192.0.2.1/24
+    link ha:core0 10.10.0.1/24 r:eth0 10.10.0.2/24
+    link r:eth1 10.10.5.1/24 mn:eth0 10.10.5.20/24 mtu 1400
+    route cn default via 192.0.2.1
+    route ha 10.10.5.0/24 via 10.10.0.2
+    route r default via 10.10.0.1
+    route mn default via 10.10.5.1
+  )");
+  ASSERT_TRUE(topo_or.ok()) << topo_or.error().ToString();
+  Topology& topo = **topo_or;
+  const TempFile config_file{WriteConfig()};
+  const CtlDir ctl;
+  Child* ha = StartHa(topo, config_file.path, ctl);
+  ASSERT_NE(ha, nullptr);
+  TestMn mn(topo, Ip("10.10.5.20"), {});
+  ASSERT_TRUE(mn.engine().RegisterColocated(MonoNow(), Ip("10.10.5.20"), 0).ok());
+  auto ev = mn.Pump(Duration::Seconds(4));
+  ASSERT_TRUE(ev.has_value() && std::holds_alternative<mip4::RegisteredEvent>(*ev))
+      << ha->Stderr();
+
+  const Ipv4Address home = Ip("192.0.2.10");
+  const Ipv4Address ha_address = Ip("192.0.2.1");
+  int icmp_fd = -1, do_fd = -1, probe_fd = -1;
+  {
+    auto guard = topo.Enter("cn");
+    ASSERT_TRUE(guard.ok());
+    icmp_fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    do_fd = UdpTo(home, 9999, IP_PMTUDISC_DO);        // DF, and obeys the path MTU
+    probe_fd = UdpTo(home, 9999, IP_PMTUDISC_PROBE);  // DF, ignores it
+  }
+  const Fd icmp(icmp_fd), pmtu_do(do_fd), probe(probe_fd);
+  ASSERT_GE(icmp.fd, 0);
+  ASSERT_GE(pmtu_do.fd, 0);
+  ASSERT_GE(probe.fd, 0);
+  const Bytes payload(1480 - 28, 0x5a);
+
+  // 1. Lost inside the tunnel; the router's ICMP reaches the HA, which
+  // relays it (RFC 2003 4.1) with the tunnel MTU less 20.
+  ASSERT_EQ(send(pmtu_do.fd, payload.data(), payload.size(), 0),
+            static_cast<ssize_t>(payload.size()));
+  std::optional<std::uint16_t> mtu =
+      WaitFragNeeded(icmp.fd, ha_address, home, Duration::Seconds(3));
+  ASSERT_TRUE(mtu.has_value()) << ha->Stderr();
+  EXPECT_EQ(*mtu, 1380);
+  EXPECT_NE(ha->Stderr().find("tunnel MTU to 10.10.5.20 is now 1400"), std::string::npos)
+      << ha->Stderr();
+  // cn's kernel took it: the path MTU to the home address is 1380, and a
+  // DF datagram over it is refused locally.
+  int cached = 0;
+  for (int i = 0; i < 50 && cached != 1380; ++i) {
+    socklen_t len = sizeof cached;
+    ASSERT_EQ(getsockopt(pmtu_do.fd, IPPROTO_IP, IP_MTU, &cached, &len), 0);
+    if (cached != 1380) usleep(20'000);
+  }
+  EXPECT_EQ(cached, 1380);
+  auto route = topo.Exec("cn", {"ip", "-4", "route", "get", "192.0.2.10"});
+  ASSERT_TRUE(route.ok());
+  EXPECT_NE(route->out.find("mtu 1380"), std::string::npos) << route->out;
+  EXPECT_EQ(TakeError(pmtu_do.fd), EMSGSIZE) << "the ICMP reached the socket";
+  EXPECT_LT(send(pmtu_do.fd, payload.data(), payload.size(), 0), 0);
+  EXPECT_EQ(errno, EMSGSIZE);
+
+  // 2. Sent regardless of that cache: the HA answers from its soft state
+  // (RFC 2003 5.1) and does not send it into the tunnel.
+  ASSERT_EQ(send(probe.fd, payload.data(), payload.size(), 0),
+            static_cast<ssize_t>(payload.size()));
+  mtu = WaitFragNeeded(icmp.fd, ha_address, home, Duration::Seconds(3));
+  ASSERT_TRUE(mtu.has_value()) << ha->Stderr();
+  EXPECT_EQ(*mtu, 1380);
+
+  // 3. What fits the tunnel still reaches the mobile node.
+  const std::uint64_t before = mn.engine().counters().tunnelled_in;
+  EXPECT_EQ(TakeError(probe.fd), EMSGSIZE) << "the HA's ICMP reached the socket";
+  const Bytes fits(1380 - 28, 0x5b);
+  ASSERT_EQ(send(probe.fd, fits.data(), fits.size(), 0), static_cast<ssize_t>(fits.size()));
+  for (int i = 0; i < 20 && mn.engine().counters().tunnelled_in == before; ++i) {
+    (void)mn.Pump(Duration::Millis(100));
+  }
+  EXPECT_EQ(mn.engine().counters().tunnelled_in, before + 1);
+
+  CtlRun counters = Ctl(ctl.socket(), "--json counters");
+  ASSERT_EQ(counters.exit_code, 0) << counters.out;
+  auto c = nlohmann::json::parse(counters.out, nullptr, false);
+  ASSERT_FALSE(c.is_discarded()) << counters.out;
+  const auto& t = c["data"]["tunnel"];
+  EXPECT_EQ(t["icmp_too_big_received"], 1) << counters.out;
+  EXPECT_EQ(t["icmp_too_big_accepted"], 1) << counters.out;
+  EXPECT_EQ(t["icmp_too_big_sent"], 2) << counters.out;
+  EXPECT_EQ(c["data"]["drops"]["too big for the tunnel"], 1) << counters.out;
+  EXPECT_EQ(t["tunnelled_ipip"], 2) << counters.out;  // the lost one and the one that fits
+
+  mipsec::testing::ExecResult done = ha->Stop(Duration::Seconds(5));
+  EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
 }
 
 }  // namespace
