@@ -31,12 +31,19 @@ double MonotonicNow() {
   return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
+struct Leg {
+  Access access;
+  const char* mode;
+};
+
 class Figure1WalkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     MIPSEC_REQUIRE_NETNS();
     ASSERT_TRUE(FindExecutable("dnsmasq").ok()) << "`dnsmasq` not found (scripts/deps.sh)";
-    auto net = Figure1Net::Create({.mvpn = Mvpn::kNone});
+  }
+  void Build(Mvpn mvpn) {
+    auto net = Figure1Net::Create({.mvpn = mvpn});
     ASSERT_TRUE(net.ok()) << net.error().ToString();
     net_ = std::move(*net);
   }
@@ -50,13 +57,13 @@ class Figure1WalkTest : public ::testing::Test {
     net_.reset();
   }
 
-  // mn.toml without its [vpn] section (not supported by `mipsec mn` yet).
-  std::string MnConfig() {
+  // mn.toml, without its [vpn] section for a walk inside the enterprise.
+  std::string MnConfig(bool vpn_section) {
     Result<std::string> text = Figure1Net::ReadSource("mn.toml");
     EXPECT_TRUE(text.ok());
     std::string t = text.ok() ? *text : "";
     std::size_t vpn = t.find("\n[vpn]");
-    if (vpn != std::string::npos) t.resize(vpn + 1);
+    if (vpn != std::string::npos && !vpn_section) t.resize(vpn + 1);
     Result<std::string> path = net_->WriteConfig("mn.toml", t);
     EXPECT_TRUE(path.ok());
     return path.ok() ? *path : "";
@@ -84,6 +91,8 @@ class Figure1WalkTest : public ::testing::Test {
     return false;
   }
 
+  void Walk(bool vpn, const std::vector<Leg>& legs);
+
   std::unique_ptr<Figure1Net> net_;
   Child* mn_ = nullptr;
 };
@@ -103,11 +112,9 @@ std::vector<Gap> Gaps(const std::string& out) {
   return gaps;
 }
 
-// R1, R2, R7, R8, R10, R11, R18: one TCP connection to the home address
-// survives home -> c -> f -> c -> home, each move's interruption measured.
-TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
+void Figure1WalkTest::Walk(bool vpn, const std::vector<Leg>& walk) {
   ASSERT_TRUE(net_->Attach(Access::kHome).ok());
-  auto mn = net_->topo().Spawn("mn", {MIPSEC_BINARY, "mn", "--config", MnConfig()});
+  auto mn = net_->topo().Spawn("mn", {MIPSEC_BINARY, "mn", "--config", MnConfig(vpn)});
   ASSERT_TRUE(mn.ok()) << mn.error().ToString();
   mn_ = *mn;
   ASSERT_TRUE(WaitMode("home", 0, std::chrono::seconds(10))) << "never at home";
@@ -128,14 +135,6 @@ TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
       << "the CN cannot open a TCP connection to the home address at home";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
-  struct Leg {
-    Access access;
-    const char* mode;
-  };
-  const std::vector<Leg> walk = {{Access::kC, "c"},
-                                 {Access::kF, "f"},
-                                 {Access::kC, "c"},
-                                 {Access::kHome, "home"}};
   struct Result_ {
     std::string name;
     double moved_at;
@@ -148,12 +147,25 @@ TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
     ASSERT_TRUE(net_->Attach(leg.access).ok());
     // f comes after c on the same link (R7, R8: the FA is used only once
     // the link is known to be inside).
-    ASSERT_TRUE(WaitMode(leg.mode, before, std::chrono::seconds(20)))
+    ASSERT_TRUE(WaitMode(leg.mode, before, std::chrono::seconds(30)))
         << "no mode " << leg.mode << " after moving to " << AccessName(leg.access);
     results.push_back({std::string(AccessName(leg.access)), moved_at,
                        (MonotonicNow() - moved_at) * 1000.0});
-    // Stay a while: the session must carry data in this place.
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    // The session must carry data in this place: wait until the echoes
+    // resume (a gap that ended after the move), then stay a while.
+    const auto resumed_by = Clock::now() + std::chrono::seconds(30);
+    auto resumed = [&] {
+      for (const Gap& g : Gaps((*client)->Stdout())) {
+        if (g.to >= moved_at) return true;
+      }
+      return false;
+    };
+    while (!resumed() && Clock::now() < resumed_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(resumed()) << "the TCP session carries nothing after the move to "
+                           << AccessName(leg.access);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   (*client)->Stop(Duration::Seconds(2));
   const std::string out = (*client)->Stdout();
@@ -177,6 +189,29 @@ TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
   }
   // MIPSEC_WALK_LOG=1: the daemon's whole log, to see where a gap went.
   if (getenv("MIPSEC_WALK_LOG")) std::cerr << mn_->Stderr();
+}
+
+// R1, R2, R7, R8, R10, R11, R18: one TCP connection to the home address
+// survives home -> c -> f -> c -> home, each move's interruption measured.
+TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
+  Build(Mvpn::kNone);
+  Walk(false, {{Access::kC, "c"}, {Access::kF, "f"}, {Access::kC, "c"}, {Access::kHome, "home"}});
+}
+
+// R3, R4, R5, R6, R12, R16: the same session survives leaving the
+// enterprise (mc, Mobile IPv4 inside `mipsec gw`'s MOBIKE VPN), moving
+// behind a NAT (MOBIKE, NAT-T) and coming back in.
+TEST_F(Figure1WalkTest, R3_R5_R6_R12_TcpSessionSurvivesTheOutsideWalkWithMipsecGw) {
+  Build(Mvpn::kMipsec);
+  Walk(true, {{Access::kC, "c"}, {Access::kPub, "mc"}, {Access::kNatNet, "mc"}, {Access::kC, "c"}});
+}
+
+// The same with strongSwan as the mVPN: RFC 5266 needs no Mobile IP in the
+// gateway.
+TEST_F(Figure1WalkTest, R3_R5_R6_R12_TcpSessionSurvivesTheOutsideWalkWithStrongswan) {
+  if (!FindExecutable("swanctl").ok()) GTEST_SKIP() << "strongSwan not installed";
+  Build(Mvpn::kStrongswan);
+  Walk(true, {{Access::kC, "c"}, {Access::kPub, "mc"}, {Access::kNatNet, "mc"}, {Access::kC, "c"}});
 }
 
 }  // namespace
