@@ -208,7 +208,7 @@ const std::vector<Leg> kFigure1Walk = {
     {Access::kC, "c"},
     {Access::kF, "f"},
     {Access::kPub, "mc"},
-    {Access::kNatNet, "mc", "TIA 10.10.0.1, gateway 192.0.2.2 unchanged): the i-HA binding stays [R5]"},
+    {Access::kNatNet, "mc", "[R5] only the outer address changed (TIA 10.10.0.1, gateway 192.0.2.2 unchanged)"},
     {Access::kC, "c"},
     {Access::kHome, "home"}};
 

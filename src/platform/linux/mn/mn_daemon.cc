@@ -777,8 +777,10 @@ void MnDaemon::Drain(Timestamp /*now*/) {
           (vpn_tun_ifindex_ != 0 && e->ifindex == vpn_tun_ifindex_)) {
         where = "tunnel";
       }
-      MIPSEC_LOG(log_, kInfo) << where << ": " << e->text
-                              << (e->requirement.empty() ? "" : " [" + e->requirement + "]");
+      // The controller logged it already (one line per event); kept for
+      // the history, and repeated here only at debug level.
+      MIPSEC_LOG(log_, kDebug) << where << ": " << e->text
+                               << (e->requirement.empty() ? "" : " [" + e->requirement + "]");
       recent_.push_back(std::move(*e));
       if (recent_.size() > kRecentEvents) recent_.pop_front();
     }
