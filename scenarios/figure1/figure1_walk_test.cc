@@ -1,13 +1,11 @@
 // The Figure 1 walk on real Linux (issue 8 item 5): the real `mipsec mn` in
-// the namespace `mn`, the real `mipsec ha` and `mipsec fa`, dnsmasq on every
-// visited network, the nftables firewall, and one long-lived TCP connection
-// from the correspondent node to the MN's home address (tcp_probe) that must
-// stay up through every move, with the gap of each move measured.
-//
-// The legs inside the enterprise are walked here: home -> c -> f -> c ->
-// home. (The outside legs, mc and mc behind the NAT, need the mobile node
-// daemon's VPN part, which is not built yet: `mipsec mn` refuses a [vpn]
-// section, so mn.toml's is cut off below.)
+// the namespace `mn`, the real `mipsec ha` and `mipsec fa`, the mVPN (`mipsec
+// gw`, or strongSwan), dnsmasq on every visited network, the nftables
+// firewall and NAT, and one long-lived TCP connection from the correspondent
+// node to the MN's home address (tcp_probe) that must stay up through every
+// move -- home -> c -> f -> mc -> mc behind the NAT -> c -> home -- with the
+// gap of each move measured. After each move the walk waits until the
+// session carries data again.
 #include <stdlib.h>
 
 #include <chrono>
@@ -21,6 +19,7 @@
 
 #include "scenarios/figure1/figure1_net.h"
 #include "testing/netns/require_root.h"
+#include "testing/strongswan/require_strongswan.h"
 
 namespace mipsec::testing {
 namespace {
@@ -31,12 +30,21 @@ double MonotonicNow() {
   return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
 }
 
+struct Leg {
+  Access access;
+  const char* mode;
+  // A line the daemon must log after this move (nullptr: none).
+  const char* must_log = nullptr;
+};
+
 class Figure1WalkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     MIPSEC_REQUIRE_NETNS();
     ASSERT_TRUE(FindExecutable("dnsmasq").ok()) << "`dnsmasq` not found (scripts/deps.sh)";
-    auto net = Figure1Net::Create({.mvpn = Mvpn::kNone});
+  }
+  void Build(Mvpn mvpn) {
+    auto net = Figure1Net::Create({.mvpn = mvpn});
     ASSERT_TRUE(net.ok()) << net.error().ToString();
     net_ = std::move(*net);
   }
@@ -50,13 +58,13 @@ class Figure1WalkTest : public ::testing::Test {
     net_.reset();
   }
 
-  // mn.toml without its [vpn] section (not supported by `mipsec mn` yet).
-  std::string MnConfig() {
+  // mn.toml, without its [vpn] section for a walk inside the enterprise.
+  std::string MnConfig(bool vpn_section) {
     Result<std::string> text = Figure1Net::ReadSource("mn.toml");
     EXPECT_TRUE(text.ok());
     std::string t = text.ok() ? *text : "";
     std::size_t vpn = t.find("\n[vpn]");
-    if (vpn != std::string::npos) t.resize(vpn + 1);
+    if (vpn != std::string::npos && !vpn_section) t.resize(vpn + 1);
     Result<std::string> path = net_->WriteConfig("mn.toml", t);
     EXPECT_TRUE(path.ok());
     return path.ok() ? *path : "";
@@ -84,6 +92,8 @@ class Figure1WalkTest : public ::testing::Test {
     return false;
   }
 
+  void Walk(bool vpn, const std::vector<Leg>& legs);
+
   std::unique_ptr<Figure1Net> net_;
   Child* mn_ = nullptr;
 };
@@ -103,11 +113,9 @@ std::vector<Gap> Gaps(const std::string& out) {
   return gaps;
 }
 
-// R1, R2, R7, R8, R10, R11, R18: one TCP connection to the home address
-// survives home -> c -> f -> c -> home, each move's interruption measured.
-TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
+void Figure1WalkTest::Walk(bool vpn, const std::vector<Leg>& walk) {
   ASSERT_TRUE(net_->Attach(Access::kHome).ok());
-  auto mn = net_->topo().Spawn("mn", {MIPSEC_BINARY, "mn", "--config", MnConfig()});
+  auto mn = net_->topo().Spawn("mn", {MIPSEC_BINARY, "mn", "--config", MnConfig(vpn)});
   ASSERT_TRUE(mn.ok()) << mn.error().ToString();
   mn_ = *mn;
   ASSERT_TRUE(WaitMode("home", 0, std::chrono::seconds(10))) << "never at home";
@@ -128,14 +136,6 @@ TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
       << "the CN cannot open a TCP connection to the home address at home";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
 
-  struct Leg {
-    Access access;
-    const char* mode;
-  };
-  const std::vector<Leg> walk = {{Access::kC, "c"},
-                                 {Access::kF, "f"},
-                                 {Access::kC, "c"},
-                                 {Access::kHome, "home"}};
   struct Result_ {
     std::string name;
     double moved_at;
@@ -144,16 +144,34 @@ TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
   std::vector<Result_> results;
   for (const Leg& leg : walk) {
     const std::size_t before = ModeCount(leg.mode);
+    const std::size_t log_before = mn_->Stderr().size();
     const double moved_at = MonotonicNow();
     ASSERT_TRUE(net_->Attach(leg.access).ok());
     // f comes after c on the same link (R7, R8: the FA is used only once
     // the link is known to be inside).
-    ASSERT_TRUE(WaitMode(leg.mode, before, std::chrono::seconds(20)))
+    ASSERT_TRUE(WaitMode(leg.mode, before, std::chrono::seconds(30)))
         << "no mode " << leg.mode << " after moving to " << AccessName(leg.access);
     results.push_back({std::string(AccessName(leg.access)), moved_at,
                        (MonotonicNow() - moved_at) * 1000.0});
-    // Stay a while: the session must carry data in this place.
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+    // The session must carry data in this place: wait until the echoes
+    // resume (a gap that ended after the move), then stay a while.
+    const auto resumed_by = Clock::now() + std::chrono::seconds(30);
+    auto resumed = [&] {
+      for (const Gap& g : Gaps((*client)->Stdout())) {
+        if (g.to >= moved_at) return true;
+      }
+      return false;
+    };
+    while (!resumed() && Clock::now() < resumed_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(resumed()) << "the TCP session carries nothing after the move to "
+                           << AccessName(leg.access);
+    if (leg.must_log) {
+      EXPECT_NE(mn_->Stderr().find(leg.must_log, log_before), std::string::npos)
+          << "after the move to " << AccessName(leg.access) << ": no \"" << leg.must_log << "\"";
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   (*client)->Stop(Duration::Seconds(2));
   const std::string out = (*client)->Stdout();
@@ -177,6 +195,35 @@ TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
   }
   // MIPSEC_WALK_LOG=1: the daemon's whole log, to see where a gap went.
   if (getenv("MIPSEC_WALK_LOG")) std::cerr << mn_->Stderr();
+}
+
+// Issue 8 item 5: one TCP connection from the CN to the home address
+// survives home -> c -> f -> mc -> mc behind the NAT -> c -> home, each
+// move's interruption measured: R1 (one home address), R2 and R10 (c), R7
+// and R8 (f after c), R3 and R6 (mc: registered through the VPN with the
+// TIA, reverse tunnelled), R5 and R12 (the NAT move is MOBIKE alone: same
+// TIA, same gateway, no new registration), R11 (each probe directly on the
+// link), R18 (home only on the HA's authenticated reply).
+const std::vector<Leg> kFigure1Walk = {
+    {Access::kC, "c"},
+    {Access::kF, "f"},
+    {Access::kPub, "mc"},
+    {Access::kNatNet, "mc", "[R5] only the outer address changed (TIA 10.10.0.1, gateway 192.0.2.2 unchanged)"},
+    {Access::kC, "c"},
+    {Access::kHome, "home"}};
+
+TEST_F(Figure1WalkTest, R1_R3_R5_R6_R8_R11_R12_R18_TcpSessionSurvivesTheWalkWithMipsecGw) {
+  Build(Mvpn::kMipsec);
+  Walk(true, kFigure1Walk);
+}
+
+// The same walk with strongSwan as the mVPN: RFC 5266 needs no Mobile IP in
+// the gateway, only IKEv2 with MOBIKE and NAT-T, a TIA routable in the
+// intranet and a policy passing Mobile IPv4 to the i-HA.
+TEST_F(Figure1WalkTest, R1_R3_R5_R6_R8_R11_R12_R18_TcpSessionSurvivesTheWalkWithStrongswan) {
+  MIPSEC_REQUIRE_STRONGSWAN();
+  Build(Mvpn::kStrongswan);
+  Walk(true, kFigure1Walk);
 }
 
 }  // namespace

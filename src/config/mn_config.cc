@@ -330,6 +330,19 @@ Status ParseVpn(const Ctx& c, const toml::table& t, MnConfig& cfg) {
       return c.L.Err(t, p + ".tun", "'" + ifc.name + "' is also an [[interface]]");
     }
   }
+  // The tunnel engine's datagrams are the home-address TUN's plus IP-in-IP
+  // (20 bytes) or an RFC 3519 UDP tunnel (20 + 8 + 4): the ESP TUN must
+  // take them whole, or the MN's own datagrams of full size would be
+  // refused by the kernel (EMSGSIZE) with nobody to tell the sender.
+  constexpr std::uint32_t kTunnelOverhead = 32;
+  if (!t.contains("tun_mtu")) {
+    vpn.client.tun_mtu = cfg.tun_mtu + kTunnelOverhead;
+  } else if (vpn.client.tun_mtu < cfg.tun_mtu + kTunnelOverhead) {
+    return c.L.Err(*t.get("tun_mtu"), p + ".tun_mtu",
+                   std::to_string(vpn.client.tun_mtu) + " is below mobile_node.tun_mtu " +
+                       std::to_string(cfg.tun_mtu) + " + 32 (the Mobile IPv4 tunnel inside "
+                       "the VPN: IP-in-IP, or RFC 3519 UDP)");
+  }
   if (vpn.client.tun_name == cfg.tun_name) {
     return c.L.Err(t, p + ".tun", "'" + cfg.tun_name + "' is also mobile_node.tun");
   }
@@ -363,10 +376,11 @@ Result<MnConfig> ParseMnConfig(std::string_view text, std::string_view file,
       return c.L.Err(*mn, "mobile_node.tun", "'" + ifc.name + "' is also an [[interface]]");
     }
   }
-  // Interface tables table_base + 0..63, the FA next-hop table + 64.
-  if (static_cast<std::uint64_t>(cfg.table_base) + 64 > 0xffff0000ULL) {
+  // Interface tables table_base + 0..63, the FA next-hop table + 64, the
+  // TIA's table (mc) + 65.
+  if (static_cast<std::uint64_t>(cfg.table_base) + 65 > 0xffff0000ULL) {
     return c.L.Err(*mn->get("table_base"), "mobile_node.table_base",
-                   "too large: tables table_base..table_base+64 are used");
+                   "too large: tables table_base..table_base+65 are used");
   }
   MIPSEC_ASSIGN_OR_RETURN(const toml::table* vpn, c.L.OptTable(root, "", "vpn"));
   if (vpn) MIPSEC_TRY(ParseVpn(c, *vpn, cfg));

@@ -96,7 +96,8 @@ struct MnConfig {
   std::string tun_name = "mipmn0";                 // tun: holds the home address
   std::uint32_t tun_mtu = 1400;                    // tun_mtu (576..9000)
   // Routing: interface i (0-based, in file order) gets table table_base + i,
-  // and rules "from <its address> lookup <table>" at rule_priority.
+  // and rules "from <its address> lookup <table>" at rule_priority; the FA
+  // next hop uses table_base + 64, the TIA (mc) table_base + 65.
   std::uint32_t table_base = 2100;                 // table_base (1..0xffff0000)
   std::uint32_t rule_priority = 100;               // rule_priority (1..32765)
   LogLevel log_level = LogLevel::kInfo;

@@ -63,6 +63,16 @@ TEST(MnConfig, MinimalHasTheDefaults) {
   EXPECT_TRUE(files.asked.empty());
 }
 
+// The ESP TUN takes the home-address TUN's datagrams plus the Mobile IPv4
+// tunnel inside the VPN.
+TEST(MnConfig, VpnTunMtuFollowsTheHomeTun) {
+  FakeFiles files;
+  auto r = ParseMnConfig(Mn("tun_mtu = 1300\n", Vpn()), "mn.toml", files.Reader());
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  ASSERT_TRUE(r->vpn);
+  EXPECT_EQ(r->vpn->client.tun_mtu, 1332u);
+}
+
 TEST(MnConfig, EveryKey) {
   FakeFiles files;
   files.files["conf/keys/mn-ha.hex"] = std::string(kKey) + "\n";
@@ -175,6 +185,8 @@ TEST(MnConfig, ErrorsNameFileLineAndKey) {
       {Mn("", Vpn("vpn_when_inside = \"never\"")), "vpn.vpn_when_inside: 'never' is not one of keep, tear-down"},
       {Mn("", Vpn("vpn_retry = \"10s\"\nvpn_retry_max = \"5s\"")), "vpn.vpn_retry_max: vpn_retry_max 5s is below vpn_retry 10s"},
       {Mn("", Vpn("local_address = \"192.0.2.9\"")), "vpn.local_address: unknown key"},
+      {Mn("", Vpn("tun_mtu = 1431")),
+       "vpn.tun_mtu: 1431 is below mobile_node.tun_mtu 1400 + 32"},
       {Mn("", Vpn("ike_proposals = [\"aes128-md5-x25519\"]")), "vpn.ike_proposals[0]: 'aes128-md5-x25519': unsupported algorithm 'md5'"},
       {"[mobile_node]\nhome_address = \"10.1.0.10\"\nhome_agent = \"10.1.0.1\"\nspi = 1000\n"
        "[[interface]]\nname = \"eth0\"\n",

@@ -67,12 +67,6 @@ MnDaemon::MnDaemon(const config::MnConfig& config, LogSink* sink)
 
 Result<std::unique_ptr<MnDaemon>> MnDaemon::Create(const config::MnConfig& config,
                                                    LogSink* sink) {
-  if (config.vpn) {
-    return Error(Errc::kUnsupported,
-                 "[vpn]: the outside mode mc (IKEv2/MOBIKE to the mVPN) is not implemented by "
-                 "the Linux mobile node yet; remove [vpn] to run inside-only (untrusted links "
-                 "then carry no user data, R24)");
-  }
   std::unique_ptr<MnDaemon> d(new MnDaemon(config, sink));
   MIPSEC_TRY(d->Init());
   return d;
@@ -104,7 +98,13 @@ Status MnDaemon::Init() {
   cc.mip.max_retransmissions = config_.retransmissions;
   cc.mip.initial_timeout = config_.retransmit_timeout;
   cc.tunnel_udp = ToPolicy(config_.tunnel_udp_tunnel);
-  cc.vpn = false;  // mc is not wired yet (Create refuses [vpn])
+  cc.vpn = config_.vpn.has_value();
+  if (config_.vpn) {
+    cc.vpn_when_inside = config_.vpn->tear_down_when_inside ? mn::VpnWhenInside::kTearDown
+                                                            : mn::VpnWhenInside::kKeep;
+    cc.vpn_retry = config_.vpn->retry;
+    cc.vpn_retry_max = config_.vpn->retry_max;
+  }
   cc.use_foreign_agents = config_.use_foreign_agents;
   cc.t_monitor = config_.t_monitor;
   cc.monitor_margin = config_.monitor_margin;
@@ -151,11 +151,16 @@ Status MnDaemon::Init() {
     raw_.icmp = std::move(ic).value();
   }
 
+  // The VPN (mc): its TUN is the controller's tunnel pseudo-interface.
+  if (config_.vpn) MIPSEC_TRY(InitVpn());
+
   const Timestamp now = loop_->Now();
   MIPSEC_ASSIGN_OR_RETURN(
-      controller_, mn::MnController::Create(cc, std::move(sa),
-                                            mip4::WallClockMapping{now, platform::RealtimeNanos()},
-                                            tun_->ifindex(), random_, log_.Child("ctl")));
+      controller_,
+      mn::MnController::Create(cc, std::move(sa),
+                               mip4::WallClockMapping{now, platform::RealtimeNanos()},
+                               config_.vpn ? vpn_tun_ifindex_ : tun_->ifindex(), random_,
+                               log_.Child("ctl")));
 
   auto reg = [this](int fd, std::function<void()> f) -> Status {
     MIPSEC_TRY(loop_->RegisterFd(fd, platform::kReadable, [f](std::uint32_t) { f(); }));
@@ -170,6 +175,8 @@ Status MnDaemon::Init() {
     controller_->OnTimeout(t);
     Drain(t);
   });
+  post_timer_ = loop_->CreateTimer([this](Timestamp t) { Drain(t); });
+  if (vpn_mip_sock_) MIPSEC_TRY(reg(vpn_mip_sock_->fd(), [this] { OnVpnUdpReadable(); }));
 
   // The interfaces, in config order (their tables follow that order).
   for (std::size_t i = 0; i < config_.interfaces.size(); ++i) {
@@ -197,11 +204,19 @@ Status MnDaemon::Init() {
   Drain(now);
   MIPSEC_LOG(log_, kInfo) << "mobile node " << config_.home_address.ToString() << " (home agent "
                           << config_.home_agent.ToString() << "), tun " << tun_->name() << ", "
-                          << ifcs_.size() << " interface(s), no VPN (inside only)";
+                          << ifcs_.size() << " interface(s), "
+                          << (config_.vpn ? "VPN to " + config_.vpn->client.gateway.ToString() +
+                                                " over " + vpn_tun_name_
+                                          : std::string("no VPN (inside only)"));
   return Ok{};
 }
 
 MnDaemon::~MnDaemon() {
+  if (ike_) {
+    restarting_vpn_ = true;  // no controller news from here on
+    ike_->TerminateAll();
+  }
+  DropTia();
   if (loop_) {
     for (int fd : registered_fds_) (void)loop_->UnregisterFd(fd);
     registered_fds_.clear();
@@ -223,6 +238,9 @@ MnDaemon::~MnDaemon() {
     for (auto it = routes_.rbegin(); it != routes_.rend(); ++it) (void)netlink_->DeleteRoute(*it);
   }
   if (loop_ && timer_ != platform::EventLoop::kNoTimer) loop_->DestroyTimer(timer_);
+  if (loop_ && post_timer_ != platform::EventLoop::kNoTimer) loop_->DestroyTimer(post_timer_);
+  vpn_mip_sock_.reset();
+  ike_.reset();  // data path stopped, the ESP TUN closed
   sysctls_.Restore();
   // The TUN (and with it its address and routes) goes with tun_.
 }
@@ -230,6 +248,13 @@ MnDaemon::~MnDaemon() {
 Status MnDaemon::Run() {
   Drain(loop_->Now());
   Status st = loop_->Run();
+  if (ike_ && ike_->size() > 0) {
+    // RFC 7296 1.4.1: tell the gateway (INFORMATIONAL Delete), briefly.
+    restarting_vpn_ = true;
+    ike_->DeleteAll();
+    const Timestamp end = loop_->Now() + Duration::Seconds(2);
+    while (ike_->size() > 0 && loop_->Now() < end) (void)loop_->RunOnce(Duration::Millis(50));
+  }
   MIPSEC_LOG(log_, kNotice) << "counters at exit: " << CountersLine();
   return st;
 }
@@ -601,7 +626,11 @@ void MnDaemon::OnRawReadable(platform::LinuxRawSocket& sock) {
     for (std::size_t i = 0; i < *n; ++i) {
       const platform::Datagram& d = rx_.slots()[i];
       ++counters_.io.raw_received;
-      if (d.truncated || !FindByIndex(d.ifindex)) continue;  // only our moving links
+      // Only our moving links, and the ESP TUN (the tunnel engine's).
+      if (d.truncated || (!FindByIndex(d.ifindex) &&
+                          (vpn_tun_ifindex_ == 0 || d.ifindex != vpn_tun_ifindex_))) {
+        continue;
+      }
       (void)controller_->OnIpPacket(now, d.ifindex, d.data());
     }
     Drain(now);
@@ -667,7 +696,9 @@ Status MnDaemon::SendIp(const mip4::IpTransmit& t) {
 }
 
 void MnDaemon::Drain(Timestamp /*now*/) {
-  if (draining_) return;
+  // Not from inside the IKE runtime's own output handling: OnIkeEvent
+  // posts a drain instead.
+  if (draining_ || in_ike_callback_) return;
   draining_ = true;
   for (;;) {
     bool any = false;
@@ -678,7 +709,19 @@ void MnDaemon::Drain(Timestamp /*now*/) {
         // The socket of the interface it leaves from (R11: directly, never
         // through the TUN).
         Ifc* ifc = u->ifindex ? FindByIndex(*u->ifindex) : nullptr;
-        if (!ifc || !ifc->mip_sock) {
+        if (u->ifindex && vpn_tun_ifindex_ != 0 && *u->ifindex == vpn_tun_ifindex_) {
+          // The tunnel engine (mc): from the TIA, into the ESP tunnel by
+          // the TIA's rule.
+          platform::OutgoingDatagram d;
+          d.payload = u->payload;
+          d.remote = u->remote;
+          d.source = u->local.address;
+          d.ifindex = vpn_tun_ifindex_;
+          d.ttl = u->ttl;
+          s = vpn_mip_sock_ ? vpn_mip_sock_->Send(d)
+                            : Status(Error(Errc::kState, "no UDP 434 socket on the ESP TUN"));
+          if (s.ok()) ++counters_.io.udp_sent;
+        } else if (!ifc || !ifc->mip_sock) {
           s = Error(Errc::kState, "udp transmit without a live interface");
         } else {
           if (u->local.address == config_.home_address) {
@@ -720,9 +763,9 @@ void MnDaemon::Drain(Timestamp /*now*/) {
       }
     }
     while (std::optional<mn::VpnCommand> c = controller_->PollVpnCommand()) {
-      any = true;  // no VPN configured: the controller gives none
-      MIPSEC_LOG(log_, kWarning) << "vpn command " << mn::VpnCommandKindName(c->kind)
-                                 << " without a VPN (ignored)";
+      any = true;
+      // R12: carried out in this same input step.
+      ExecuteVpn(loop_->Now(), *c);
     }
     while (std::optional<mn::ControllerEvent> e = controller_->PollEvent()) {
       any = true;
@@ -730,9 +773,14 @@ void MnDaemon::Drain(Timestamp /*now*/) {
       for (const auto& ifc : ifcs_) {
         if (ifc->ifindex == e->ifindex && e->ifindex != 0) where = ifc->cfg.name;
       }
-      if (e->ifindex == tun_->ifindex()) where = "tunnel";
-      MIPSEC_LOG(log_, kInfo) << where << ": " << e->text
-                              << (e->requirement.empty() ? "" : " [" + e->requirement + "]");
+      if (e->ifindex == tun_->ifindex() ||
+          (vpn_tun_ifindex_ != 0 && e->ifindex == vpn_tun_ifindex_)) {
+        where = "tunnel";
+      }
+      // The controller logged it already (one line per event); kept for
+      // the history, and repeated here only at debug level.
+      MIPSEC_LOG(log_, kDebug) << where << ": " << e->text
+                               << (e->requirement.empty() ? "" : " [" + e->requirement + "]");
       recent_.push_back(std::move(*e));
       if (recent_.size() > kRecentEvents) recent_.pop_front();
     }
@@ -834,6 +882,267 @@ void MnDaemon::EnsureNextHop(int ifindex, Ipv4Address next_hop) {
   next_hop_ = rule;
   MIPSEC_LOG(log_, kInfo) << "datagrams from the home address go via the foreign agent "
                           << next_hop.ToString() << " (table " << r.table << ")";
+}
+
+// ---- The VPN (mc) ----
+
+Status MnDaemon::InitVpn() {
+  const config::VpnClientConfig& vc = config_.vpn->client;
+  peer_ = config::ToInitiatorPeerConfig(vc);
+  // The userspace data path carries ESP-in-UDP only (RFC 3948).
+  peer_.force_encapsulation = true;
+  // IKE and ESP take any local address: each datagram names the care-of
+  // address it leaves from (IP_PKTINFO), whose rule keeps it on its link.
+  platform::UdpOptions uo;
+  uo.bind = Ipv4Endpoint{Ipv4Address::Any(), ikev2::kIkePort};
+  auto ike = platform::LinuxUdpSocket::Open(uo);
+  if (!ike.ok()) return Error(ike.error().code(), "IKE socket: " + ike.error().detail());
+  auto dp = ikev2d::OpenTunnelDataPath(*netlink_, vc.tun_name,
+                                       Ipv4Endpoint{Ipv4Address::Any(), peer_.natt_port},
+                                       vc.tun_mtu);
+  if (!dp.ok()) return Error(dp.error().code(), "[vpn] " + dp.error().detail());
+  vpn_tun_name_ = (*dp)->tun().name();
+  vpn_tun_ifindex_ = (*dp)->tun().ifindex();
+  ikev2::IkeSaManagerConfig mc;  // a pure initiator
+  auto rt = ikev2d::IkeRuntime::Create(*loop_, std::move(*ike), std::move(*dp), std::move(mc),
+                                       random_, log_.Child("ike"), ikev2d::IkeRuntimeOptions{});
+  if (!rt.ok()) return Error(rt.error().code(), "IKE runtime: " + rt.error().detail());
+  ike_ = std::move(*rt);
+  ike_->set_event_observer(
+      [this](std::uint64_t id, const ikev2::IkeEvent& e) { OnIkeEvent(id, e); });
+  ike_->set_virtual_ip_hook(
+      [this](std::uint64_t id, const ikev2::VirtualIpAssigned& v) { OnVirtualIp(id, v); });
+  // Registration replies and RFC 3519 tunnel data from the i-HA, decrypted.
+  platform::UdpOptions u;
+  u.bind = Ipv4Endpoint{Ipv4Address::Any(), mip4::kMipPort};
+  u.device = vpn_tun_name_;
+  u.reuse_address = true;
+  u.receive_ttl = true;
+  auto mip = platform::LinuxUdpSocket::Open(u);
+  if (!mip.ok()) {
+    return Error(mip.error().code(), "udp 434 on " + vpn_tun_name_ + ": " + mip.error().detail());
+  }
+  vpn_mip_sock_ = std::move(*mip);
+  return Ok{};
+}
+
+Ipv4Address MnDaemon::CurrentGateway() const {
+  const config::MnVpnConfig& v = *config_.vpn;
+  return gateway_index_ == 0 ? v.client.gateway : v.backup_gateways[gateway_index_ - 1];
+}
+
+void MnDaemon::ExecuteVpn(Timestamp now, const mn::VpnCommand& c) {
+  ++counters_.vpn_commands;
+  if (!ike_) {
+    ++counters_.vpn_command_errors;
+    MIPSEC_LOG(log_, kWarning) << "vpn " << mn::VpnCommandKindName(c.kind)
+                               << " without [vpn] (ignored)";
+    return;
+  }
+  Status st = Ok{};
+  switch (c.kind) {
+    case mn::VpnCommand::Kind::kConnect:
+      st = ConnectVpn(now, c);
+      break;
+    case mn::VpnCommand::Kind::kUpdateAddresses: {
+      ikev2::IkeSa* sa = sa_id_ ? ike_->manager().Find(*sa_id_) : nullptr;
+      if (sa == nullptr) {
+        st = Error(Errc::kState, "no IKE SA to move");
+        break;
+      }
+      std::string list;
+      for (Ipv4Address a : c.addresses) list += (list.empty() ? "" : ",") + a.ToString();
+      MIPSEC_LOG(log_, kInfo) << "vpn: addresses [" << list << "] preferred "
+                              << (c.preferred ? c.preferred->ToString() : std::string("none"))
+                              << " (MOBIKE, RFC 4555 3.5)";
+      st = sa->UpdateLocalAddresses(now, c.addresses, c.preferred);
+      ike_->Flush();
+      break;
+    }
+    case mn::VpnCommand::Kind::kDisconnect:
+      if (ikev2::IkeSa* sa = sa_id_ ? ike_->manager().Find(*sa_id_) : nullptr) {
+        MIPSEC_LOG(log_, kInfo) << "vpn: disconnecting from " << sa->remote().address.ToString();
+        sa->Delete(now);
+        ike_->Flush();
+      }
+      break;
+  }
+  if (!st.ok()) {
+    ++counters_.vpn_command_errors;
+    MIPSEC_LOG(log_, kWarning) << "vpn " << mn::VpnCommandKindName(c.kind) << ": "
+                               << st.error().ToString();
+    if (c.kind == mn::VpnCommand::Kind::kConnect && !sa_id_) {
+      // Nothing will ever answer: the controller backs off and retries.
+      in_ike_callback_ = true;
+      controller_->OnVpnDown(now, st.error().detail());
+      in_ike_callback_ = false;
+    }
+  }
+}
+
+Status MnDaemon::ConnectVpn(Timestamp now, const mn::VpnCommand& c) {
+  // A set-up from an old address, or an IKE SA kept while inside: replaced.
+  if (sa_id_) TerminateVpn("new IKE SA from " +
+                           (c.preferred ? c.preferred->ToString() : std::string("-")));
+  if (!c.preferred) return Error(Errc::kInvalidArgument, "connect without a local address");
+  const Ipv4Address gw = CurrentGateway();
+  MIPSEC_ASSIGN_OR_RETURN(std::uint64_t id,
+                          ike_->Initiate(peer_, Ipv4Endpoint{*c.preferred, ikev2::kIkePort},
+                                         Ipv4Endpoint{gw, config_.vpn->client.gateway_port}));
+  sa_id_ = id;
+  child_up_ = false;
+  vpn_reported_ = false;
+  // RFC 4555 3.4: our other addresses go in IKE_AUTH.
+  if (ikev2::IkeSa* sa = ike_->manager().Find(id)) {
+    (void)sa->UpdateLocalAddresses(now, c.addresses, c.preferred);
+    ike_->Flush();
+  }
+  MIPSEC_LOG(log_, kInfo) << "vpn: initiating IKE SA to " << gw.ToString() << " from "
+                          << c.preferred->ToString();
+  return Ok{};
+}
+
+void MnDaemon::TerminateVpn(const std::string& why) {
+  restarting_vpn_ = true;
+  if (ikev2::IkeSa* sa = sa_id_ ? ike_->manager().Find(*sa_id_) : nullptr) {
+    sa->Terminate(ikev2::IkeDownReason::kFailed, why);
+  }
+  ike_->Flush();  // IkeSaDown: TIA dropped, sa_id_ cleared
+  restarting_vpn_ = false;
+  sa_id_.reset();
+  child_up_ = false;
+  vpn_reported_ = false;
+  DropTia();
+}
+
+void MnDaemon::OnVirtualIp(std::uint64_t sa_id, const ikev2::VirtualIpAssigned& v) {
+  if (!sa_id_ || sa_id != *sa_id_) return;
+  ApplyTia(v.address);
+  if (!tia_) {
+    // Without its address the tunnel is useless: give the SA up.
+    if (ikev2::IkeSa* sa = ike_->manager().Find(sa_id)) sa->Delete(loop_->Now());
+  }
+  // The observer sees this event next (OnIkeEvent), with the TIA in place.
+}
+
+void MnDaemon::ApplyTia(Ipv4Address tia) {
+  if (tia_ && *tia_ == tia) return;
+  DropTia();
+  if (Status s = netlink_->AddAddress(vpn_tun_ifindex_, {tia, 32}); !s.ok()) {
+    ++counters_.netlink_errors;
+    MIPSEC_LOG(log_, kError) << "TIA " << tia.ToString() << " on " << vpn_tun_name_ << ": "
+                             << s.error().ToString();
+    return;
+  }
+  tia_ = tia;
+  // Only datagrams from the TIA (the tunnel engine's) enter the ESP tunnel.
+  const std::uint32_t table = config_.table_base + 65;
+  for (const Ipv4Prefix& p : config_.vpn->client.routes) {
+    platform::Route r;
+    r.destination = p;
+    r.oif = vpn_tun_ifindex_;
+    r.preferred_source = tia;
+    r.table = table;
+    AddRoute(r);
+    tia_routes_.push_back(r);
+  }
+  platform::Rule rule;
+  rule.source = Ipv4Prefix::Host(tia);
+  rule.table = table;
+  rule.priority = config_.rule_priority;
+  AddRule(rule);
+  tia_rule_ = rule;
+  MIPSEC_LOG(log_, kInfo) << "vpn: TIA " << tia.ToString() << " on " << vpn_tun_name_
+                          << ", table " << table;
+}
+
+void MnDaemon::DropTia() {
+  if (!netlink_) return;
+  if (tia_rule_) {
+    DeleteRule(*tia_rule_);
+    tia_rule_.reset();
+  }
+  for (auto it = tia_routes_.rbegin(); it != tia_routes_.rend(); ++it) DeleteRoute(*it);
+  tia_routes_.clear();
+  if (tia_) {
+    (void)netlink_->DeleteAddress(vpn_tun_ifindex_, {*tia_, 32});
+    tia_.reset();
+  }
+}
+
+void MnDaemon::OnIkeEvent(std::uint64_t sa_id, const ikev2::IkeEvent& e) {
+  if (const auto* r = std::get_if<ikev2::IkeSaRekeyed>(&e)) {
+    if (sa_id_ && *sa_id_ == r->old_sa_id) sa_id_ = r->new_sa_id;
+    return;
+  }
+  if (!sa_id_ || sa_id != *sa_id_) return;
+  const Timestamp now = loop_->Now();
+  in_ike_callback_ = true;
+  if (std::holds_alternative<ikev2::ChildSaUp>(e)) {
+    child_up_ = true;
+  } else if (std::holds_alternative<ikev2::ChildSaDown>(e)) {
+    child_up_ = ike_->installed_children() > 0;
+  } else if (const auto* pc = std::get_if<ikev2::PathConfirmed>(&e)) {
+    // RFC 4555 3.5: the gateway answered on this address.
+    if (vpn_reported_) controller_->OnVpnPathConfirmed(now, pc->local.address);
+  } else if (const auto* down = std::get_if<ikev2::IkeSaDown>(&e)) {
+    if (down->reason != ikev2::IkeDownReason::kRekeyed) {
+      const bool was_up = vpn_reported_;
+      sa_id_.reset();
+      child_up_ = false;
+      vpn_reported_ = false;
+      DropTia();
+      if (!restarting_vpn_) {
+        bool next_gateway = false;
+        if (!was_up && !config_.vpn->backup_gateways.empty()) {
+          // The set-up failed: the next configured gateway gets the next
+          // try (R4: a new gateway, a new TIA and a new registration).
+          const Ipv4Address failed = CurrentGateway();
+          gateway_index_ = (gateway_index_ + 1) % (config_.vpn->backup_gateways.size() + 1);
+          next_gateway = gateway_index_ != 0;  // after a whole round: back off
+          MIPSEC_LOG(log_, kNotice) << "vpn: set-up to " << failed.ToString()
+                                    << " failed; next: " << CurrentGateway().ToString();
+        }
+        MIPSEC_LOG(log_, kNotice) << "vpn: IKE SA down: " << down->detail;
+        controller_->OnVpnDown(now, down->detail, next_gateway);
+      }
+    }
+  }
+  if (!vpn_reported_ && sa_id_ && tia_ && child_up_) {
+    ikev2::IkeSa* sa = ike_->manager().Find(*sa_id_);
+    if (sa != nullptr && sa->state() == ikev2::IkeSaState::kEstablished) {
+      vpn_reported_ = true;
+      MIPSEC_LOG(log_, kNotice) << "vpn: up, TIA " << tia_->ToString() << " gateway "
+                                << sa->remote().address.ToString() << " from "
+                                << sa->local().address.ToString();
+      controller_->OnVpnUp(now, mn::VpnUp{*tia_, sa->remote().address, sa->local().address});
+    }
+  }
+  in_ike_callback_ = false;
+  // The controller's output (registration through the tunnel, ...) goes
+  // out once the runtime is done with this event, in this same instant.
+  loop_->SetDeadline(post_timer_, now);
+}
+
+void MnDaemon::OnVpnUdpReadable() {
+  if (!vpn_mip_sock_) return;
+  const Timestamp now = loop_->Now();
+  for (;;) {
+    auto n = vpn_mip_sock_->RecvBatch(rx_.slots());
+    if (!n.ok() || *n == 0) break;
+    for (std::size_t i = 0; i < *n; ++i) {
+      const platform::Datagram& d = rx_.slots()[i];
+      ++counters_.io.udp_received;
+      if (d.truncated) {
+        ++counters_.io.udp_truncated;
+        continue;
+      }
+      mip4::UdpReceived rx = mip4d::ToUdpReceived(d);
+      rx.ifindex = vpn_tun_ifindex_;  // the controller's tunnel pseudo-interface
+      (void)controller_->OnUdp(now, rx);
+    }
+    Drain(now);
+  }
 }
 
 // ---- Host changes ----

@@ -50,13 +50,38 @@
 // Everything added to the host (TUN, addresses, routes, rules, sysctls) is
 // removed or restored by the destructor.
 //
-// Not yet: the outside mode mc (IKEv2/MOBIKE through IkeRuntime, the ESP
-// TUN). Create refuses a config with [vpn] rather than ignore it; without a
-// VPN the controller never lets user data out on an untrusted link (R24).
-// Nor a deregistration at SIGTERM (the controller has no such command yet):
-// the HA keeps the binding until its lifetime ends.
+// The outside mode mc (with [vpn]; RFC 5266 3.3, R3-R6, R12, R14-R16):
+//   IKEv2/MOBIKE through ikev2d::IkeRuntime: the IKE socket (UDP 500) and
+//       the ESP data path (UDP 4500, RFC 3948) are bound to 0.0.0.0 and
+//       every datagram names its source (IP_PKTINFO): the care-of address
+//       the controller chose, whose rule sends it out of that interface's
+//       own table -- IKE and ESP never enter a tunnel (RFC 5266 3.3).
+//   The controller's VpnCommands are carried out in the same input step
+//       (R12): kConnect initiates an IKE SA from `preferred` (with the
+//       other addresses for RFC 4555 3.4's ADDITIONAL_IP4_ADDRESS; a set-up
+//       in progress is replaced), kUpdateAddresses hands the addresses to
+//       the IKE SA (MOBIKE UPDATE_SA_ADDRESSES, RFC 4555 3.5), kDisconnect
+//       deletes it. A set-up that fails moves on to the next of gateway,
+//       backup_gateways (R4: a new gateway means a new TIA).
+//   The ESP TUN "<vpn.tun>" holds the TIA (/32) once the gateway assigned
+//       it (CP, RFC 7296 2.19); table table_base + 65 routes the [vpn]
+//       routes into it with the TIA as source, and the rule "from <TIA>
+//       lookup" that table (rule_priority) makes the tunnel engine's
+//       registrations (UDP 434, TIA -> i-HA) and its reverse tunnel
+//       (IP-in-IP TIA -> i-HA, R6) enter the ESP tunnel and nothing else:
+//       the host's own flows keep their source, the home address, and so
+//       stay in the home-address TUN under the controller's control.
+//   Inbound, decrypted datagrams come out of the ESP TUN to the TIA: UDP
+//       434 on a socket bound to that device, IP-in-IP on the raw socket,
+//       both fed to the controller with the ESP TUN's ifindex (the
+//       controller's tunnel pseudo-interface).
+//   The VPN is reported up (OnVpnUp) once the IKE SA is established, its
+//       CHILD SA installed and the TIA on the ESP TUN; MOBIKE's
+//       PathConfirmed becomes OnVpnPathConfirmed; an IKE SA that goes down
+//       (not replaced on the controller's own order) becomes OnVpnDown.
 //
-// Threading: one thread; Run() blocks until Stop() or SIGINT/SIGTERM.
+// Threading: one loop thread (the ESP data path has its own RX/TX workers,
+// ike_runtime.h); Run() blocks until Stop() or SIGINT/SIGTERM.
 #ifndef MIPSEC_PLATFORM_LINUX_MN_MN_DAEMON_H_
 #define MIPSEC_PLATFORM_LINUX_MN_MN_DAEMON_H_
 
@@ -77,6 +102,7 @@
 #include "mn/controller.h"
 #include "platform/linux/epoll_event_loop.h"
 #include "platform/linux/gratuitous_arp.h"
+#include "platform/linux/ikev2/ike_runtime.h"
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/netlink.h"
 #include "platform/linux/sysctl.h"
@@ -97,6 +123,8 @@ struct MnDaemonCounters {
   std::uint64_t dhcp_received = 0;
   std::uint64_t dhcp_send_errors = 0;
   std::uint64_t netlink_errors = 0;  // a route/rule/address change the kernel refused
+  std::uint64_t vpn_commands = 0;        // VpnCommands carried out
+  std::uint64_t vpn_command_errors = 0;  // ... that failed (logged)
 };
 
 // One interface as the status query shows it.
@@ -171,6 +199,20 @@ class MnDaemon {
   void ApplyHomeRule();
   void EnsureNextHop(int ifindex, Ipv4Address next_hop);
 
+  // The VPN (mc).
+  Status InitVpn();
+  void ExecuteVpn(Timestamp now, const mn::VpnCommand& c);
+  Status ConnectVpn(Timestamp now, const mn::VpnCommand& c);
+  // Ends our IKE SA without telling the controller (it asked for it).
+  void TerminateVpn(const std::string& why);
+  void OnIkeEvent(std::uint64_t sa_id, const ikev2::IkeEvent& e);
+  void OnVirtualIp(std::uint64_t sa_id, const ikev2::VirtualIpAssigned& v);
+  void ApplyTia(Ipv4Address tia);
+  void DropTia();
+  void OnVpnUdpReadable();
+  Ipv4Address CurrentGateway() const;
+  int vpn_ifindex() const { return vpn_tun_ifindex_; }
+
   // Host changes, remembered for the destructor.
   void AddRoute(const platform::Route& r);
   void DeleteRoute(const platform::Route& r);
@@ -203,6 +245,24 @@ class MnDaemon {
   std::deque<mn::ControllerEvent> recent_;
   MnDaemonCounters counters_;
   bool draining_ = false;
+
+  // The VPN (mc); all empty without [vpn].
+  std::unique_ptr<ikev2d::IkeRuntime> ike_;
+  ikev2::PeerConfig peer_;
+  int vpn_tun_ifindex_ = 0;
+  std::string vpn_tun_name_;
+  std::unique_ptr<platform::LinuxUdpSocket> vpn_mip_sock_;  // UDP 434 on the ESP TUN
+  std::optional<std::uint64_t> sa_id_;  // our IKE SA
+  std::optional<Ipv4Address> tia_;      // on the ESP TUN, with its table and rule
+  std::vector<platform::Route> tia_routes_;
+  std::optional<platform::Rule> tia_rule_;
+  bool child_up_ = false;
+  bool vpn_reported_ = false;   // OnVpnUp given for sa_id_
+  bool restarting_vpn_ = false; // our own TerminateVpn: not news for the controller
+  bool in_ike_callback_ = false;
+  std::size_t gateway_index_ = 0;  // 0: gateway, i: backup_gateways[i - 1]
+  // Drains the controller after an IKE event (not from inside the runtime).
+  platform::EventLoop::TimerId post_timer_ = platform::EventLoop::kNoTimer;
 };
 
 }  // namespace mipsec::mnd
