@@ -460,6 +460,13 @@ void HomeAgent::Deregister(Timestamp /*now*/, Request& r) {
                           << ", " << removed << " binding(s) removed";
   SendReply(r, Code(ReplyCode::kAccepted), 0);
   EmitIfChanged(r.home, had, removed > 0, HaEvent::Cause::kDeregistration);
+  // RFC 5944 3.8.3.1 / 4.6: all care-of addresses deregistered from the
+  // home address itself is the mobile node back on its home link.
+  if (r.dereg_all && r.d->remote.address == r.home && !events_.empty() &&
+      events_.back().home_address == r.home &&
+      events_.back().kind == HaEvent::Kind::kBindingRemoved) {
+    events_.back().returned_home = true;
+  }
 }
 
 void HomeAgent::Register(Timestamp now, Request& r) {

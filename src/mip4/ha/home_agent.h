@@ -290,8 +290,9 @@ struct HaEvent {
     kBindingAdded,    // the MN was at home and now has a binding: start
                       // intercepting its home address (gratuitous ARP, 4.6)
     kBindingUpdated,  // its set of care-of addresses/tunnels changed
-    kBindingRemoved,  // no binding left: stop intercepting (gratuitous ARP
-                      // for the MN's own link-layer address, 4.6)
+    kBindingRemoved,  // no binding left: stop intercepting (and, when
+                      // returned_home, gratuitous ARP for the MN's own
+                      // link-layer address, 4.6)
   };
   // kRevoked: Reconfigure removed the mobile node from the configuration.
   enum class Cause : std::uint8_t { kRegistration, kDeregistration, kExpiry, kKeepalive, kRevoked };
@@ -299,6 +300,11 @@ struct HaEvent {
   Cause cause = Cause::kRegistration;
   Ipv4Address home_address;
   std::vector<HaTunnel> tunnels;  // after the change; empty for kBindingRemoved
+  // kBindingRemoved by the mobile node's deregistration from its home link
+  // (3.8.3.1: Lifetime 0, care-of address = home address, IP source = the
+  // home address): the runtime MUST then announce the home address with the
+  // mobile node's own link-layer address (gratuitous ARP, 4.6).
+  bool returned_home = false;
 };
 std::string_view HaEventKindName(HaEvent::Kind k);
 std::string_view HaEventCauseName(HaEvent::Cause c);  // "registration", "expiry", ...

@@ -176,7 +176,42 @@ TEST_F(HaTest, DeregistrationFromHomeRemovesAllBindings) {
   EXPECT_EQ(ev[0].kind, HaEvent::Kind::kBindingRemoved);
   EXPECT_EQ(ev[0].cause, HaEvent::Cause::kDeregistration);
   EXPECT_TRUE(ev[0].tunnels.empty());
+  // RFC 5944 4.6: the runtime announces the MN's own link-layer address.
+  EXPECT_TRUE(ev[0].returned_home);
   EXPECT_TRUE(ha_->NextTimeout().IsInfinite());
+}
+
+// RFC 5944 4.6 / 3.8.3.1: only a deregistration sent from the home address
+// itself means the MN is back on its home link. All care-of addresses
+// deregistered from a care-of address (the MN still away), one care-of
+// address deregistered, or an expiry: no gratuitous ARP for the MN.
+TEST_F(HaTest, ReturnedHomeOnlyForDeregistrationFromTheHomeAddress) {
+  EXPECT_EQ(Code(T(1), MakeReq(T(1), kMn, kCoa)), C(ReplyCode::kAccepted));
+  Events();
+  Send(T(2), MakeReq(T(2), kMn, kMn, 0), Ipv4Endpoint{kCoa, kMnPort});
+  std::optional<Reply> rep = OneReply();
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->code(), 0);
+  std::vector<HaEvent> ev = Events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, HaEvent::Kind::kBindingRemoved);
+  EXPECT_FALSE(ev[0].returned_home);
+
+  EXPECT_EQ(Code(T(3), MakeReq(T(3), kMn, kCoa)), C(ReplyCode::kAccepted));
+  Events();
+  EXPECT_EQ(Code(T(4), MakeReq(T(4), kMn, kCoa, 0)), C(ReplyCode::kAccepted));
+  ev = Events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].kind, HaEvent::Kind::kBindingRemoved);
+  EXPECT_FALSE(ev[0].returned_home);
+
+  EXPECT_EQ(Code(T(5), MakeReq(T(5), kMn, kCoa, 60)), C(ReplyCode::kAccepted));
+  Events();
+  ha_->OnTimeout(T(65));
+  ev = Events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].cause, HaEvent::Cause::kExpiry);
+  EXPECT_FALSE(ev[0].returned_home);
 }
 
 TEST_F(HaTest, CareOfEqualToHomeAddressDeregistersEvenWithLifetime) {

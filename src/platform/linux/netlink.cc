@@ -6,6 +6,7 @@
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -52,6 +53,8 @@ std::string MessageName(int type) {
       return "RTM_DELRULE";
     case RTM_GETRULE:
       return "RTM_GETRULE";
+    case RTM_GETNEIGH:
+      return "RTM_GETNEIGH";
     default:
       return "netlink message " + std::to_string(type);
   }
@@ -134,6 +137,25 @@ std::optional<AddressInfo> ParseAddress(const nlmsghdr* nlh) {
   if (local && address && *local != *address) info.peer = *address;
   info.label = AttrString(a[IFA_LABEL]);
   return info;
+}
+
+std::optional<Neighbour> ParseNeighbour(const nlmsghdr* nlh) {
+  if (!PayloadHolds(nlh, sizeof(ndmsg))) return std::nullopt;
+  const auto* ndm = static_cast<const ndmsg*>(mnl_nlmsg_get_payload(nlh));
+  if (ndm->ndm_family != AF_INET || (ndm->ndm_flags & NTF_PROXY)) return std::nullopt;
+  AttrTable a = ParseAttrs(nlh, sizeof(ndmsg));
+  std::optional<Ipv4Address> dst = AttrIpv4(a[NDA_DST]);
+  if (!dst) return std::nullopt;
+  Neighbour n;
+  n.ifindex = ndm->ndm_ifindex;
+  n.address = *dst;
+  n.state = ndm->ndm_state;
+  if (const nlattr* ll = a[NDA_LLADDR]; ll != nullptr && mnl_attr_get_payload_len(ll) == 6) {
+    std::array<std::uint8_t, 6> mac{};
+    std::memcpy(mac.data(), mnl_attr_get_payload(ll), mac.size());
+    n.lladdr = mac;
+  }
+  return n;
 }
 
 RouteType FromRtnType(std::uint8_t t) {
@@ -505,6 +527,41 @@ Result<std::vector<AddressInfo>> LinuxNetlink::ListAddresses(int ifindex) {
       },
       [&] { out.clear(); }));
   return out;
+}
+
+// --- neighbours ---
+
+bool Neighbour::Usable() const {
+  constexpr std::uint16_t kUsable =
+      NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP;
+  return lladdr.has_value() && (state & kUsable) != 0;
+}
+
+Result<std::vector<Neighbour>> LinuxNetlink::ListNeighbours(int ifindex) {
+  RequestBuffer b;
+  nlmsghdr* nlh = b.Header(RTM_GETNEIGH, NLM_F_DUMP);
+  auto* ndm = static_cast<ndmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ndmsg)));
+  ndm->ndm_family = AF_INET;
+  // Filtered here: the kernel filters a dump by interface only on sockets
+  // with strict checking.
+  std::vector<Neighbour> out;
+  MIPSEC_TRY(Transact(
+      b.bytes, "RTM_GETNEIGH dump",
+      [&](const nlmsghdr* m) {
+        if (m->nlmsg_type != RTM_NEWNEIGH) return;
+        auto n = ParseNeighbour(m);
+        if (n && (ifindex == 0 || n->ifindex == ifindex)) out.push_back(std::move(*n));
+      },
+      [&] { out.clear(); }));
+  return out;
+}
+
+Result<std::optional<Neighbour>> LinuxNetlink::GetNeighbour(int ifindex, Ipv4Address address) {
+  MIPSEC_ASSIGN_OR_RETURN(std::vector<Neighbour> all, ListNeighbours(ifindex));
+  for (Neighbour& n : all) {
+    if (n.address == address) return std::optional<Neighbour>(std::move(n));
+  }
+  return std::optional<Neighbour>();
 }
 
 Status LinuxNetlink::AddressRequest(int type, int flags, int ifindex, InterfaceAddress address) {

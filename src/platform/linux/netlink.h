@@ -13,9 +13,11 @@
 #ifndef MIPSEC_PLATFORM_LINUX_NETLINK_H_
 #define MIPSEC_PLATFORM_LINUX_NETLINK_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,19 @@ struct mnl_socket;
 struct nlmsghdr;
 
 namespace mipsec::platform {
+
+// One IPv4 entry of the kernel's neighbour (ARP) table, as `ip neigh` shows
+// it. Linux only: the simulator has no ARP.
+struct Neighbour {
+  int ifindex = 0;
+  Ipv4Address address;
+  // The link-layer address, when the entry has one of 6 bytes (Ethernet).
+  std::optional<std::array<std::uint8_t, 6>> lladdr;
+  std::uint16_t state = 0;  // NUD_* bits (linux/neighbour.h)
+  // An entry whose link-layer address the kernel holds for use: reachable,
+  // stale, delay, probe, permanent or noarp (not incomplete or failed).
+  bool Usable() const;
+};
 
 class LinuxNetlink final : public Netlink {
  public:
@@ -58,6 +73,12 @@ class LinuxNetlink final : public Netlink {
   Status DeleteRule(const Rule& rule) override;
 
   Result<std::unique_ptr<NetlinkMonitor>> Subscribe(std::uint32_t groups) override;
+
+  // The IPv4 neighbour table (RTM_GETNEIGH dump), of one interface or
+  // (ifindex 0) all. Proxy entries are not included.
+  Result<std::vector<Neighbour>> ListNeighbours(int ifindex = 0);
+  // The entry for `address` on `ifindex`, if the kernel has one.
+  Result<std::optional<Neighbour>> GetNeighbour(int ifindex, Ipv4Address address);
 
  private:
   explicit LinuxNetlink(mnl_socket* nl);

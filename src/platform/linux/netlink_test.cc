@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "platform/linux/epoll_event_loop.h"
@@ -143,6 +145,67 @@ TEST(LinuxNetlink, RoutesInAnotherTableAndLookupWithSourceAndOif) {
     look = nl->LookupRoute(Ip("8.8.8.8"), Ip("10.3.0.1"), a);
     ASSERT_TRUE(look.ok()) << look.error().ToString();
     EXPECT_EQ(look->oif, a);
+  });
+  EXPECT_TRUE(child);
+}
+
+// Neighbour entries as `ip neigh` makes them: found on their interface
+// only, with their link-layer address and state; an entry without a usable
+// address is reported as such; an unknown address is absent.
+TEST(LinuxNetlink, NeighboursAsIproute2MadeThem) {
+  MIPSEC_REQUIRE_ROOT();
+  ::testing::AssertionResult child = RunInNewNetns([] {
+    auto nl = OpenNetlink();
+    ASSERT_NE(nl, nullptr);
+    ASSERT_TRUE(nl->CreateVethPair("nb0", "nb1").ok());
+    int a = nl->GetLinkByName("nb0")->ifindex;
+    int b = nl->GetLinkByName("nb1")->ifindex;
+    ASSERT_TRUE(nl->AddAddress(a, Ifa("10.6.0.1/24")).ok());
+    ASSERT_TRUE(nl->AddAddress(b, Ifa("10.7.0.1/24")).ok());
+    ASSERT_TRUE(nl->SetLinkUp(a, true).ok());
+    ASSERT_TRUE(nl->SetLinkUp(b, true).ok());
+    ASSERT_EQ(std::system("ip neigh replace 10.6.0.9 lladdr 02:00:5e:00:00:09 dev nb0 nud "
+                          "permanent && ip neigh replace 10.6.0.10 lladdr 02:00:5e:00:00:0a dev "
+                          "nb0 nud stale && ip neigh replace 10.7.0.9 lladdr 02:00:5e:00:00:99 "
+                          "dev nb1 nud permanent && ip neigh replace 10.6.0.11 dev nb0 nud "
+                          "failed"),
+              0);
+
+    auto perm = nl->GetNeighbour(a, Ip("10.6.0.9"));
+    ASSERT_TRUE(perm.ok()) << perm.error().ToString();
+    ASSERT_TRUE(perm->has_value());
+    EXPECT_EQ((*perm)->ifindex, a);
+    ASSERT_TRUE((*perm)->lladdr.has_value());
+    EXPECT_EQ(*(*perm)->lladdr, (std::array<std::uint8_t, 6>{0x02, 0x00, 0x5e, 0x00, 0x00, 0x09}));
+    EXPECT_TRUE((*perm)->Usable());
+
+    auto stale = nl->GetNeighbour(a, Ip("10.6.0.10"));
+    ASSERT_TRUE(stale.ok() && stale->has_value());
+    EXPECT_EQ(*(*stale)->lladdr, (std::array<std::uint8_t, 6>{0x02, 0x00, 0x5e, 0x00, 0x00, 0x0a}));
+    EXPECT_TRUE((*stale)->Usable());
+
+    auto failed = nl->GetNeighbour(a, Ip("10.6.0.11"));
+    ASSERT_TRUE(failed.ok() && failed->has_value());
+    EXPECT_FALSE((*failed)->Usable()) << "state " << (*failed)->state;
+
+    // Another interface's entry is not this interface's.
+    auto other = nl->GetNeighbour(a, Ip("10.7.0.9"));
+    ASSERT_TRUE(other.ok());
+    EXPECT_FALSE(other->has_value());
+    auto there = nl->GetNeighbour(b, Ip("10.7.0.9"));
+    ASSERT_TRUE(there.ok() && there->has_value());
+    EXPECT_EQ(*(*there)->lladdr, (std::array<std::uint8_t, 6>{0x02, 0x00, 0x5e, 0x00, 0x00, 0x99}));
+
+    auto none = nl->GetNeighbour(a, Ip("10.6.0.99"));
+    ASSERT_TRUE(none.ok());
+    EXPECT_FALSE(none->has_value());
+
+    auto all = nl->ListNeighbours();
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(all->size(), 4u);
+    auto on_a = nl->ListNeighbours(a);
+    ASSERT_TRUE(on_a.ok());
+    EXPECT_EQ(on_a->size(), 3u);
   });
   EXPECT_TRUE(child);
 }

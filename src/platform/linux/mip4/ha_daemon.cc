@@ -1,6 +1,7 @@
 #include "platform/linux/mip4/ha_daemon.h"
 
 #include <csignal>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <functional>
@@ -357,10 +358,16 @@ void HaDaemon::Drain(Timestamp now) {
 void HaDaemon::HandleEvent(const mip4::HaEvent& e) {
   ++counters_.events;
   if (e.kind == mip4::HaEvent::Kind::kBindingRemoved) {
+    // The route goes first: proxy_arp answers only for addresses routed out
+    // of another interface (the TUN), so the HA stops answering for the
+    // home address here (RFC 5944 4.6: before its gratuitous ARP).
     RemoveRoute(e.home_address);
     arp_->Cancel(home_ifindex_, e.home_address);
+    returning_.erase(e.home_address);
+    if (e.returned_home) AnnounceReturnedHome(e.home_address, 0);
   } else {
     AddRoute(e.home_address);
+    returning_.erase(e.home_address);  // it left again before we found it
   }
   if (e.kind == mip4::HaEvent::Kind::kBindingAdded) {
     // RFC 5944 4.6: a binding for a mobile node that had none (it was
@@ -395,6 +402,58 @@ void HaDaemon::HandleEvent(const mip4::HaEvent& e) {
   }
   line << " (" << mip4::HaEventCauseName(e.cause) << ")";
   MIPSEC_LOG(log_, kInfo) << line.str();
+}
+
+// RFC 5944 4.6: the HA accepted the deregistration of a mobile node back
+// on its home link, so it MUST broadcast a gratuitous ARP there with the
+// mobile node's own link-layer address. That address comes from the
+// kernel's neighbour table on the home interface: the node's own gratuitous
+// ARP (sent before its deregistration) updates an entry we have, and the
+// reply we just sent it resolves one otherwise. Looked up at once, then
+// every kReturnedHomeRetry until kReturnedHomeTries (in parallel with the
+// reply, as 4.6 says); never announced with a guessed address.
+void HaDaemon::AnnounceReturnedHome(Ipv4Address home, int attempt) {
+  constexpr int kReturnedHomeTries = 10;
+  constexpr Duration kReturnedHomeRetry = Duration::Millis(100);
+  auto n = netlink_->GetNeighbour(home_ifindex_, home);
+  if (n.ok() && n->has_value() && (*n)->Usable()) {
+    returning_.erase(home);
+    const platform::MacAddress mac = *(*n)->lladdr;
+    if (Status s = arp_->Announce(home_ifindex_, home, mac); !s.ok()) {
+      MIPSEC_LOG(log_, kWarning) << "gratuitous ARP for " << home.ToString()
+                                 << " (back home): " << s.error().ToString();
+      return;
+    }
+    char text[18];
+    std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+                  mac[3], mac[4], mac[5]);
+    MIPSEC_LOG(log_, kInfo) << home.ToString() << " is home: gratuitous ARP on "
+                            << config_.interface << " with its link-layer address " << text;
+    return;
+  }
+  if (!n.ok()) {
+    MIPSEC_LOG(log_, kDebug) << "neighbour lookup " << home.ToString() << ": "
+                             << n.error().ToString();
+  }
+  if (attempt + 1 >= kReturnedHomeTries) {
+    returning_.erase(home);
+    MIPSEC_LOG(log_, kWarning)
+        << home.ToString() << " is home, but its link-layer address is not in the neighbour "
+                              "table of "
+        << config_.interface
+        << ": no gratuitous ARP for it (hosts there keep our address until their ARP "
+           "entries expire)";
+    return;
+  }
+  Returning& r = returning_[home];
+  r.attempt = attempt;
+  if (!r.timer) {
+    r.timer = std::make_unique<platform::Timer>(*loop_, [this, home](Timestamp) {
+      auto it = returning_.find(home);
+      if (it != returning_.end()) AnnounceReturnedHome(home, it->second.attempt + 1);
+    });
+  }
+  r.timer->Set(loop_->Now() + kReturnedHomeRetry);
 }
 
 void HaDaemon::AddRoute(Ipv4Address home) {

@@ -21,6 +21,20 @@
 //                          carrying the HA's link-layer address, sent three
 //                          times 0.5 s apart (RFC 5944 4.6), so that the
 //                          home link's router stops using the node's own;
+//                          proxy ARP answers for the address exactly while
+//                          its route exists (the kernel proxies only for
+//                          addresses routed out of another interface);
+//   BindingRemoved with returned_home (the node deregistered all care-of
+//                          addresses from its home address, on the home
+//                          link) -> the route goes (no more proxy ARP),
+//                          then a gratuitous ARP carrying the node's own
+//                          link-layer address, three times 0.5 s apart
+//                          (RFC 5944 4.6). That address is read from the
+//                          kernel's neighbour table on the home interface
+//                          (RTM_GETNEIGH; the node's own gratuitous ARP and
+//                          the reply we send it fill it), retried every
+//                          0.1 s for 1 s; not found: one warning, nothing
+//                          announced;
 //   kForward results  ->   written into the TUN: the kernel receives the
 //                          decapsulated datagram on the TUN and forwards it
 //                          (rp_filter 0 on the TUN; net.ipv4.ip_forward must
@@ -70,6 +84,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -189,6 +204,10 @@ class HaDaemon {
   // Drains transmits and events, re-arms the timer.
   void Drain(Timestamp now);
   void HandleEvent(const mip4::HaEvent& e);
+  // RFC 5944 4.6: the gratuitous ARP with the mobile node's own
+  // link-layer address once it deregistered from its home link (`attempt`:
+  // neighbour lookups so far).
+  void AnnounceReturnedHome(Ipv4Address home, int attempt);
   void AddRoute(Ipv4Address home);
   void RemoveRoute(Ipv4Address home);
   void RemoveAllRoutes();
@@ -206,6 +225,13 @@ class HaDaemon {
   std::unique_ptr<mip4::SaDatabase> sas_ = std::make_unique<mip4::SaDatabase>();
   std::unique_ptr<mip4::HomeAgent> core_;
   std::unique_ptr<platform::GratuitousArp> arp_;  // RFC 5944 4.6
+  // Mobile nodes back home whose link-layer address is still being looked
+  // up (AnnounceReturnedHome).
+  struct Returning {
+    int attempt = 0;
+    std::unique_ptr<platform::Timer> timer;
+  };
+  std::unordered_map<Ipv4Address, Returning> returning_;
 
   platform::EventLoop::TimerId timer_ = platform::EventLoop::kNoTimer;
   std::vector<int> registered_fds_;

@@ -22,9 +22,12 @@
 // MN-HA key, and the socket file goes with the daemon.
 // A second test does the same through a NAT with RFC 3519 UDP tunnelling; a
 // third has a router with a smaller MTU between the HA and the care-of
-// address (RFC 2003 5.1 tunnel MTU discovery).
+// address (RFC 2003 5.1 tunnel MTU discovery); a fourth follows the home
+// link's ARP while the MN leaves and comes home (RFC 5944 4.6), and a fifth
+// comes home with a MAC the HA cannot learn.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <poll.h>
@@ -53,6 +56,7 @@
 #include "mip4/mn_reg/registration.h"
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/mip4/test_mn.h"
+#include "platform/linux/test_arp.h"
 #include "testing/netns/require_root.h"
 #include "testing/netns/topology.h"
 #include <nlohmann/json.hpp>
@@ -78,7 +82,7 @@ struct TempFile {
   ~TempFile() { std::remove(path.c_str()); }
 };
 
-std::string WriteConfig() {
+std::string WriteConfig(const std::string& trusted = "\"10.10.0.0/16\"") {
   char path[] = "/tmp/mipsec-ha-test-XXXXXX.toml";
   int fd = mkstemps(path, 5);
   EXPECT_GE(fd, 0);
@@ -89,7 +93,9 @@ std::string WriteConfig() {
        "home_network = \"192.0.2.0/24\"\n"
        "interface = \"home0\"\n"
        "max_lifetime = \"5m\"\n"
-       "trusted_subnets = [\"10.10.0.0/16\"]\n"
+       "trusted_subnets = ["
+    << trusted
+    << "]\n"
        "log_level = \"debug\"\n"
        "[[mobile_node]]\n"
        "home_address = \"192.0.2.10\"\n"
@@ -102,6 +108,15 @@ std::string WriteConfig() {
 std::string Routes(const Topology& topo) {
   auto r = topo.Exec("ha", {"ip", "-4", "route", "show"});
   return r.ok() ? r->out : "";
+}
+
+std::string ShowNeigh(const Topology& topo) {
+  std::string s;
+  for (const char* ns : {"ha", "mn"}) {
+    auto r = topo.Exec(ns, {"ip", "neigh"});
+    s += std::string(ns) + " neigh:\n" + (r.ok() ? r->out : "") + "\n";
+  }
+  return s;
 }
 
 bool HasHomeRoute(const Topology& topo) {
@@ -576,6 +591,212 @@ TEST(HaDaemonRoot, TunnelMtuLearnedFromTheRouterReachesTheSender) {
   EXPECT_EQ(c["data"]["drops"]["too big for the tunnel"], 1) << counters.out;
   EXPECT_EQ(t["tunnelled_ipip"], 2) << counters.out;  // the lost one and the one that fits
 
+  mipsec::testing::ExecResult done = ha->Stop(Duration::Seconds(5));
+  EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
+}
+
+// RFC 5944 4.6 on the home link, seen from the mobile node's own end of it
+// (an AF_PACKET socket on mn:h0):
+//   away (co-located CoA 10.10.0.20 on eth0): the HA announces the home
+//   address with its own MAC and answers ARP for it (proxy ARP);
+//   back home (192.0.2.10 on h0, deregistration of all care-of addresses
+//   from the home address): the HA stops answering for it and broadcasts a
+//   gratuitous ARP carrying the MN's MAC (sender IP = target IP = home).
+//
+//   ha home0 192.0.2.1 ---- mn:h0 (the home link; 192.0.2.10 once home)
+//   ha core0 10.10.0.1 ---- mn:eth0 10.10.0.20
+TEST(HaDaemonRoot, Rfc5944_4_6_ProxyArpAwayAndGratuitousArpWithTheMnsMacBackHome) {
+  MIPSEC_REQUIRE_NETNS();
+  auto topo_or = Topology::Create(R"(
+    ns ha router
+    ns mn
+    link ha:home0 192.0.2.1/24 mn:h0
+    link ha:core0 10.10.0.1/24 mn:eth0 10.10.0.20/24
+    route mn 192.0.2.0/24 via 10.10.0.1
+  )");
+  ASSERT_TRUE(topo_or.ok()) << topo_or.error().ToString();
+  Topology& topo = **topo_or;
+  const Ipv4Address home = Ip("192.0.2.10");
+  const Ipv4Address stranger = Ip("192.0.2.99");  // asks the home link who has `home`
+  platform::MacAddress ha_mac{};
+  {
+    auto g = topo.Enter("ha");
+    ASSERT_TRUE(g.ok());
+    auto m = platform::InterfaceMac(static_cast<int>(if_nametoindex("home0")));
+    ASSERT_TRUE(m.ok()) << m.error().ToString();
+    ha_mac = *m;
+  }
+  platform::MacAddress mn_mac{};
+  std::unique_ptr<platform::ArpProbe> link;  // on mn:h0
+  {
+    auto g = topo.Enter("mn");
+    ASSERT_TRUE(g.ok());
+    const int h0 = static_cast<int>(if_nametoindex("h0"));
+    auto m = platform::InterfaceMac(h0);
+    ASSERT_TRUE(m.ok()) << m.error().ToString();
+    mn_mac = *m;
+    link = std::make_unique<platform::ArpProbe>(h0);
+    ASSERT_TRUE(link->ok());
+  }
+  ASSERT_NE(ha_mac, mn_mac);
+  // Frames from outside (not our own probes) that announce `home` at `mac`.
+  auto announced = [&](const std::vector<platform::ArpFrame>& frames,
+                       const platform::MacAddress& mac) {
+    int n = 0;
+    for (const platform::ArpFrame& f : frames) {
+      if (f.incoming() && f.broadcast() && f.Gratuitous(home) && f.sha == mac) ++n;
+    }
+    return n;
+  };
+  // Incoming ARP replies saying `home` is at `mac`, to the stranger.
+  auto answered = [&](const std::vector<platform::ArpFrame>& frames,
+                      const platform::MacAddress& mac) {
+    int n = 0;
+    for (const platform::ArpFrame& f : frames) {
+      if (f.incoming() && f.op == ARPOP_REPLY && f.spa == home && f.tpa == stranger &&
+          f.sha == mac) {
+        ++n;
+      }
+    }
+    return n;
+  };
+  auto dump = [](const std::vector<platform::ArpFrame>& frames) {
+    std::string s;
+    for (const platform::ArpFrame& f : frames) s += platform::Describe(f) + "\n";
+    return s;
+  };
+
+  // The home link is trusted too (the deregistration comes from there).
+  const TempFile config_file{WriteConfig("\"10.10.0.0/16\", \"192.0.2.0/24\"")};
+  const CtlDir ctl;
+  Child* ha = StartHa(topo, config_file.path, ctl);
+  ASSERT_NE(ha, nullptr);
+
+  // Away: registered with the co-located care-of address.
+  TestMn away(topo, Ip("10.10.0.20"), {});
+  ASSERT_TRUE(away.engine().RegisterColocated(MonoNow(), Ip("10.10.0.20"), 0).ok());
+  auto ev = away.Pump(Duration::Seconds(4));
+  ASSERT_TRUE(ev.has_value() && std::holds_alternative<mip4::RegisteredEvent>(*ev))
+      << ha->Stderr();
+  ASSERT_TRUE(HasHomeRoute(topo)) << Routes(topo);
+  // The binding's announcement with the HA's MAC (sent at once, then twice
+  // 0.5 s apart), and the HA's proxy answer.
+  std::vector<platform::ArpFrame> frames = link->Read(Duration::Millis(1200));
+  EXPECT_GE(announced(frames, ha_mac), 1) << dump(frames);
+  EXPECT_EQ(announced(frames, mn_mac), 0) << dump(frames);
+  ASSERT_TRUE(link->Request(mn_mac, stranger, home));
+  frames = link->Read(Duration::Millis(500));
+  EXPECT_EQ(answered(frames, ha_mac), 1) << "proxy ARP while away\n" << dump(frames);
+
+  // Home: the home address on h0 (the MN answers ARP for it itself now),
+  // and the deregistration of all care-of addresses from it.
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"ip", "route", "del", "192.0.2.0/24", "via", "10.10.0.1"},
+        std::vector<std::string>{"ip", "addr", "add", "192.0.2.10/24", "dev", "h0"}}) {
+    auto r = topo.Exec("mn", cmd);
+    ASSERT_TRUE(r.ok() && r->exit_code == 0) << r->Describe();
+  }
+  TestMn back(topo, home, {});
+  int h0 = 0;
+  {
+    auto g = topo.Enter("mn");
+    h0 = static_cast<int>(if_nametoindex("h0"));
+  }
+  ASSERT_TRUE(back.engine().Deregister(MonoNow(), h0).ok());
+  ev = back.Pump(Duration::Seconds(4));
+  ASSERT_TRUE(ev.has_value()) << ha->Stderr();
+  ASSERT_TRUE(std::holds_alternative<mip4::DeregisteredEvent>(*ev))
+      << ev->index() << "\n" << ha->Stderr() << ShowNeigh(topo);
+  EXPECT_FALSE(HasHomeRoute(topo)) << Routes(topo);
+  frames = link->Read(Duration::Millis(1500));
+  // RFC 5944 4.6: broadcast, sender IP = target IP = the home address,
+  // sender MAC = the MN's own; repeated (three in all, 0.5 s apart).
+  EXPECT_GE(announced(frames, mn_mac), 2) << dump(frames) << ha->Stderr();
+  EXPECT_EQ(announced(frames, ha_mac), 0) << dump(frames);
+  EXPECT_NE(ha->Stderr().find("192.0.2.10 is home: gratuitous ARP on home0 with its link-layer "
+                              "address " +
+                              platform::MacString(mn_mac)),
+            std::string::npos)
+      << ha->Stderr();
+  // And no proxy answer any more: the HA leaves `home` to the MN.
+  ASSERT_TRUE(link->Request(mn_mac, stranger, home));
+  frames = link->Read(Duration::Millis(500));
+  EXPECT_EQ(answered(frames, ha_mac), 0) << "proxy ARP after the MN came home\n" << dump(frames);
+
+  mipsec::testing::ExecResult done = ha->Stop(Duration::Seconds(5));
+  EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
+}
+
+// The same return home, but the mobile node's link-layer address cannot
+// be learned (it never ARPs for the HA, a permanent entry says where the HA
+// is, and it answers no ARP): the HA logs one warning and announces
+// nothing rather than a wrong address.
+TEST(HaDaemonRoot, Rfc5944_4_6_NoGratuitousArpWithoutTheMnsMac) {
+  MIPSEC_REQUIRE_NETNS();
+  auto topo_or = Topology::Create(R"(
+    ns ha router
+    ns mn
+    link ha:home0 192.0.2.1/24 mn:h0
+    link ha:core0 10.10.0.1/24 mn:eth0 10.10.0.20/24
+    route mn 192.0.2.0/24 via 10.10.0.1
+  )");
+  ASSERT_TRUE(topo_or.ok()) << topo_or.error().ToString();
+  Topology& topo = **topo_or;
+  const Ipv4Address home = Ip("192.0.2.10");
+  platform::MacAddress ha_mac{};
+  {
+    auto g = topo.Enter("ha");
+    ASSERT_TRUE(g.ok());
+    auto m = platform::InterfaceMac(static_cast<int>(if_nametoindex("home0")));
+    ASSERT_TRUE(m.ok());
+    ha_mac = *m;
+  }
+  std::unique_ptr<platform::ArpProbe> link;
+  int h0 = 0;
+  {
+    auto g = topo.Enter("mn");
+    ASSERT_TRUE(g.ok());
+    h0 = static_cast<int>(if_nametoindex("h0"));
+    link = std::make_unique<platform::ArpProbe>(h0);
+    ASSERT_TRUE(link->ok());
+  }
+  const TempFile config_file{WriteConfig("\"10.10.0.0/16\", \"192.0.2.0/24\"")};
+  const CtlDir ctl;
+  Child* ha = StartHa(topo, config_file.path, ctl);
+  ASSERT_NE(ha, nullptr);
+  TestMn away(topo, Ip("10.10.0.20"), {});
+  ASSERT_TRUE(away.engine().RegisterColocated(MonoNow(), Ip("10.10.0.20"), 0).ok());
+  auto ev = away.Pump(Duration::Seconds(4));
+  ASSERT_TRUE(ev.has_value() && std::holds_alternative<mip4::RegisteredEvent>(*ev))
+      << ha->Stderr();
+  ASSERT_TRUE(HasHomeRoute(topo));
+
+  for (const std::vector<std::string>& cmd :
+       {std::vector<std::string>{"ip", "route", "del", "192.0.2.0/24", "via", "10.10.0.1"},
+        std::vector<std::string>{"sysctl", "-qw", "net.ipv4.conf.h0.arp_ignore=8"},
+        std::vector<std::string>{"ip", "neigh", "replace", "192.0.2.1", "lladdr",
+                                 platform::MacString(ha_mac), "dev", "h0", "nud", "permanent"},
+        std::vector<std::string>{"ip", "addr", "add", "192.0.2.10/24", "dev", "h0"}}) {
+    auto r = topo.Exec("mn", cmd);
+    ASSERT_TRUE(r.ok() && r->exit_code == 0) << r->Describe();
+  }
+  (void)link->Read(Duration::Millis(1200));  // the binding's announcements
+  TestMn back(topo, home, {});
+  ASSERT_TRUE(back.engine().Deregister(MonoNow(), h0).ok());
+  (void)back.Pump(Duration::Millis(300));  // its reply cannot arrive: the HA cannot resolve it
+  const std::string warning =
+      "192.0.2.10 is home, but its link-layer address is not in the neighbour table of home0: "
+      "no gratuitous ARP for it";
+  for (int i = 0; i < 40 && ha->Stderr().find(warning) == std::string::npos; ++i) usleep(50'000);
+  EXPECT_NE(ha->Stderr().find(warning), std::string::npos) << ha->Stderr() << ShowNeigh(topo);
+  EXPECT_FALSE(HasHomeRoute(topo)) << "the deregistration was accepted";
+  std::string seen;
+  int gratuitous = 0;
+  for (const platform::ArpFrame& f : link->Read(Duration::Millis(700))) {
+    seen += platform::Describe(f) + "\n";
+    if (f.incoming() && f.Gratuitous(home)) ++gratuitous;
+  }
+  EXPECT_EQ(gratuitous, 0) << seen;
   mipsec::testing::ExecResult done = ha->Stop(Duration::Seconds(5));
   EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
 }

@@ -60,6 +60,8 @@ struct MnDaemon::Ifc {
   std::optional<platform::Rule> rule;
   // Addresses we deleted whose RTM_DELADDR notification is still to come.
   std::vector<platform::InterfaceAddress> own_deletions;
+  // What we last wrote to its arp_ignore (-1: nothing yet).
+  int arp_ignore = -1;
 };
 
 MnDaemon::MnDaemon(const config::MnConfig& config, LogSink* sink)
@@ -340,6 +342,10 @@ void MnDaemon::LinkUp(Timestamp now, Ifc& ifc) {
       !s.ok()) {
     MIPSEC_LOG(log_, kWarning) << ifc.cfg.name << ": " << s.error().detail();
   }
+  // RFC 5944 4.6: away from home the MN MUST NOT answer ARP for its home
+  // address, which Linux would do on every link (it is on the TUN).
+  ifc.arp_ignore = -1;  // a new link may have come with the default
+  SetArpIgnore(ifc, false);
   if (Status s = OpenInterfaceSockets(ifc); !s.ok()) {
     MIPSEC_LOG(log_, kError) << ifc.cfg.name << ": " << s.error().ToString()
                              << " (interface not used)";
@@ -724,12 +730,16 @@ void MnDaemon::Drain(Timestamp /*now*/) {
         } else if (!ifc || !ifc->mip_sock) {
           s = Error(Errc::kState, "udp transmit without a live interface");
         } else {
-          if (u->local.address == config_.home_address) {
+          if (u->local.address == config_.home_address &&
+              u->remote.address == config_.home_agent) {
             // Only at home does a registration leave a link from the home
-            // address: the deregistration. RFC 5944 4.6: before it, the MN
-            // MUST announce its home address with its own link-layer
-            // address (gratuitous ARP, repeated in parallel), so that the
-            // home link stops sending its traffic to the HA's proxy.
+            // address for the HA: the deregistration (one through an FA
+            // goes to the FA). RFC 5944 4.6: before it, the MN re-enables
+            // its ARP replies for the home address there and MUST announce
+            // its home address with its own link-layer address (gratuitous
+            // ARP, repeated in parallel), so that the home link stops
+            // sending its traffic to the HA's proxy.
+            SetArpIgnore(*ifc, true);
             if (Status a = arp_->Announce(ifc->ifindex, config_.home_address); !a.ok()) {
               MIPSEC_LOG(log_, kWarning) << ifc->cfg.name << ": gratuitous ARP: "
                                          << a.error().ToString();
@@ -832,6 +842,10 @@ void MnDaemon::ApplyHomeRule() {
     AddRule(r);
     home_rule_ = r;
   }
+  // RFC 5944 4.6: ARP for the home address answered only where allowed.
+  for (const auto& ifc : ifcs_) {
+    if (ifc->running && ifc->ifindex != 0) SetArpIgnore(*ifc, AnswersArpForHome(*ifc));
+  }
   // The FA next hop (mode f) only while that interface carries user data
   // through its FA.
   if (next_hop_ && (controller_->mode() != "f" || !controller_->active_interface() ||
@@ -855,6 +869,53 @@ void MnDaemon::ApplyHomeRule() {
     logged_mode_ = mode;
     logged_active_ = active;
   }
+}
+
+// RFC 5944 4.6: the MN answers ARP for its home address on its home link
+// (at home, and from the moment its deregistration there is under way),
+// and away from home only to a foreign agent it registers or is registered
+// through (the FA delivers the reply and the tunnelled datagrams to the
+// home address on that link). Linux cannot tell the FA's unicast requests
+// from others', so such a link answers them all.
+bool MnDaemon::AnswersArpForHome(const Ifc& ifc) const {
+  const mn::IfState st = controller_->state(ifc.ifindex);
+  if (st == mn::IfState::kHome || controller_->plane(ifc.ifindex) == mn::DataPlane::kHomeLink) {
+    return true;
+  }
+  const mip4::MobileNodeRegistration* e = controller_->engine(ifc.ifindex);
+  if (e == nullptr) return false;
+  const bool heard_ha = std::any_of(
+      e->discovery().agents().begin(), e->discovery().agents().end(),
+      [&](const mip4::AgentInfo& a) { return a.ifindex == ifc.ifindex && a.is_our_home_agent; });
+  if (heard_ha && e->pending_kind() == mip4::AttemptKind::kDeregister) return true;
+  if (!config_.use_foreign_agents ||
+      (st != mn::IfState::kInsideC && st != mn::IfState::kInsideF)) {
+    return false;
+  }
+  if (e->binding() && e->binding()->foreign_agent && e->binding()->ifindex == ifc.ifindex) {
+    return true;
+  }
+  return std::any_of(
+      e->discovery().agents().begin(), e->discovery().agents().end(),
+      [&](const mip4::AgentInfo& a) { return a.ifindex == ifc.ifindex && a.is_foreign_agent(); });
+}
+
+// arp_ignore 1: ARP answered only for addresses of the receiving interface
+// (not the home address on the TUN); 0: for every local address. sysctls_
+// records every change and undoes them backwards at exit, which ends at the
+// value the interface had before us.
+void MnDaemon::SetArpIgnore(Ifc& ifc, bool answer_home) {
+  const int want = answer_home ? 0 : 1;
+  if (ifc.arp_ignore == want) return;
+  const std::string path = "/proc/sys/net/ipv4/conf/" + ifc.cfg.name + "/arp_ignore";
+  if (Status s = sysctls_.Set(path, std::to_string(want)); !s.ok()) {
+    MIPSEC_LOG(log_, kWarning) << ifc.cfg.name << ": " << s.error().detail();
+    return;
+  }
+  ifc.arp_ignore = want;
+  MIPSEC_LOG(log_, kDebug) << ifc.cfg.name << ": ARP for the home address "
+                           << (answer_home ? "answered" : "not answered") << " (arp_ignore "
+                           << want << ")";
 }
 
 void MnDaemon::EnsureNextHop(int ifindex, Ipv4Address next_hop) {

@@ -34,9 +34,22 @@
 //   UDP 434: one socket per interface (SO_BINDTODEVICE) -> OnUdp;
 //       raw IP protocol 4 (IP-in-IP from the HA/FA) and raw ICMP (Agent
 //       Advertisements) -> OnIpPacket with the arrival interface.
-//   At home: the deregistration from the home address is preceded by a
-//       gratuitous ARP for the home address with the interface's own
-//       link-layer address, repeated twice 0.5 s apart (RFC 5944 4.6).
+//   ARP for the home address (RFC 5944 4.6): Linux answers ARP for any
+//       local address on any link, the home address on the TUN included;
+//       arp_ignore=1 on every interface we take (LinkUp) stops that away
+//       from home. At home the MN is an ordinary host there: arp_ignore=0
+//       on the home link from the moment its deregistration there starts
+//       (the HA must resolve it to answer) and while it is in kHome; back
+//       to 1 once it leaves. Also 0 on a trusted link where a foreign agent
+//       is heard or registered through (4.6 lets the MN answer that FA,
+//       which delivers to the home address on the link; Linux cannot tell
+//       the FA's unicast requests from others'). ApplyHomeRule applies it
+//       after each input; the original values come back at exit.
+//   At home: the deregistration from the home address to the HA is
+//       preceded by a gratuitous ARP for the home address with the
+//       interface's own link-layer address, repeated twice 0.5 s apart
+//       (RFC 5944 4.6); a registration through an FA (also from the home
+//       address) has none: away from home the MN broadcasts no ARP for it.
 //   At home (an interface in kHome): a rule "from <home> lookup <that
 //       interface's table>" so the host's flows leave the home link as an
 //       ordinary host's (RFC 5944 4.2.1); removed as soon as that interface
@@ -46,7 +59,8 @@
 //       "from <home> lookup" it, while that interface carries user data
 //       through its FA (the raw socket cannot pick the FA as next hop).
 //   rp_filter is set to 0 on the TUN and the moving interfaces (datagrams
-//       to the home address arrive on a link whose reverse path is the TUN).
+//       to the home address arrive on a link whose reverse path is the TUN);
+//       arp_ignore as above.
 // Everything added to the host (TUN, addresses, routes, rules, sysctls) is
 // removed or restored by the destructor.
 //
@@ -197,6 +211,8 @@ class MnDaemon {
   Status SendUnaddressed(Ifc& ifc, ByteSpan packet);
   void Drain(Timestamp now);
   void ApplyHomeRule();
+  bool AnswersArpForHome(const Ifc& ifc) const;
+  void SetArpIgnore(Ifc& ifc, bool answer_home);
   void EnsureNextHop(int ifindex, Ipv4Address next_hop);
 
   // The VPN (mc).

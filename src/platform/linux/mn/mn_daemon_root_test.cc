@@ -21,6 +21,12 @@
 //
 // The MN has one interface per subnet; a move is one interface going down
 // (admin down in the MN's namespace: carrier lost) and the next coming up.
+//
+// RFC 5944 4.6 on the way: at home the MN answers ARP for its home address
+// (an ARP Request sent from the HA's end of the home link); away (on c0)
+// it does not; on the FA's link it sends no gratuitous ARP for it.
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -31,6 +37,7 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/linux/test_arp.h"
 #include "testing/netns/require_root.h"
 #include "testing/netns/topology.h"
 
@@ -111,6 +118,52 @@ std::string ShowIn(Topology& topo, const char* ns, const std::vector<std::string
 std::string Show(Topology& topo, const std::vector<std::string>& argv) {
   return ShowIn(topo, "mn", argv);
 }
+// Ends of links as ARP sees them: an ArpProbe on interface `ifname` of `ns`
+// and that interface's MAC.
+struct LinkEnd {
+  std::unique_ptr<platform::ArpProbe> probe;
+  platform::MacAddress mac{};
+};
+LinkEnd OpenLinkEnd(Topology& topo, const char* ns, const char* ifname) {
+  LinkEnd e;
+  auto g = topo.Enter(ns);
+  EXPECT_TRUE(g.ok());
+  const int ifindex = static_cast<int>(if_nametoindex(ifname));
+  EXPECT_NE(ifindex, 0) << ns << ":" << ifname;
+  e.probe = std::make_unique<platform::ArpProbe>(ifindex);
+  EXPECT_TRUE(e.probe->ok()) << ns << ":" << ifname;
+  auto m = platform::InterfaceMac(ifindex);
+  EXPECT_TRUE(m.ok()) << ns << ":" << ifname;
+  if (m.ok()) e.mac = *m;
+  return e;
+}
+platform::MacAddress MacOf(Topology& topo, const char* ns, const char* ifname) {
+  auto g = topo.Enter(ns);
+  auto m = platform::InterfaceMac(static_cast<int>(if_nametoindex(ifname)));
+  EXPECT_TRUE(m.ok()) << ns << ":" << ifname;
+  return m.ok() ? *m : platform::MacAddress{};
+}
+// From `asker` (its MAC, a made-up address `asker_ip` of the link): "who
+// has 10.1.0.10?"; the replies that came back from `mn_mac` (ARP Replies
+// for the home address), and what was seen, for messages.
+int AskForHome(LinkEnd& asker, Ipv4Address asker_ip, const platform::MacAddress& mn_mac,
+               std::string* seen) {
+  const Ipv4Address home = Ipv4Address::Parse("10.1.0.10").value();
+  (void)asker.probe->Read(Duration::Zero());  // what queued before
+  int replies = 0;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(asker.probe->Request(asker.mac, asker_ip, home));
+    for (const platform::ArpFrame& f : asker.probe->Read(Duration::Millis(400))) {
+      *seen += platform::Describe(f) + "\n";
+      if (f.incoming() && f.op == ARPOP_REPLY && f.spa == home && f.tpa == asker_ip &&
+          f.sha == mn_mac) {
+        ++replies;
+      }
+    }
+  }
+  return replies;
+}
+
 // Routing state of the MN and the HA, for failure messages.
 std::string State(Topology& topo) {
   return "mn rules:\n" + Show(topo, {"ip", "-4", "rule"}) + "mn main:\n" +
@@ -183,6 +236,14 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   ASSERT_TRUE(WaitLog(mn, "mode home on h0", 0, 8000)) << mn->Stderr() << ha->Stderr();
   EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << mn->Stderr();
   EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << mn->Stderr();
+  // RFC 5944 4.6: at home the MN answers ARP for its home address.
+  LinkEnd home_link = OpenLinkEnd(topo, "ha", "home0");
+  const platform::MacAddress mn_h0 = MacOf(topo, "mn", "h0");
+  {
+    std::string seen;
+    EXPECT_GE(AskForHome(home_link, Ipv4Address::Parse("10.1.0.99").value(), mn_h0, &seen), 1)
+        << "no ARP reply for the home address at home\n" << seen;
+  }
 
   // 2. Move to the intranet subnet c: DHCP, direct co-located registration
   // answered with TNC, Mobile IPv4 with reverse tunnelling.
@@ -199,8 +260,22 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   EXPECT_NE(rules.find("lookup 2101"), std::string::npos) << rules;
   EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << mn->Stderr() << ha->Stderr();
   EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << mn->Stderr();
+  // RFC 5944 4.6: away from home, no ARP reply for the home address (Linux
+  // would give one: the address is local, on the TUN).
+  {
+    LinkEnd c_link = OpenLinkEnd(topo, "r", "c0");
+    std::string seen;
+    EXPECT_EQ(AskForHome(c_link, Ipv4Address::Parse("10.2.0.99").value(), MacOf(topo, "mn", "c0"),
+                         &seen),
+              0)
+        << "the MN answered ARP for its home address away from home\n" << seen;
+    EXPECT_EQ(Show(topo, {"sysctl", "-n", "net.ipv4.conf.c0.arp_ignore"}), "1\n");
+  }
 
   // 3. Move to the FA's subnet: c first (trust proven directly, R8), then f.
+  // What the MN broadcasts there (RFC 5944 4.6: no gratuitous ARP for the
+  // home address away from home, although it registers from it).
+  LinkEnd f_link = OpenLinkEnd(topo, "r", "f0");
   mark = mn->Stderr().size();
   SetLink(topo, "c0", false);
   SetLink(topo, "f0", true);
@@ -211,6 +286,16 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
       << ha->Stderr();
   EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << mn->Stderr() << fa->Stderr();
   EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << mn->Stderr() << fa->Stderr();
+  {
+    const platform::MacAddress mn_f0 = MacOf(topo, "mn", "f0");
+    std::string seen;
+    int gratuitous = 0;
+    for (const platform::ArpFrame& f : f_link.probe->Read(Duration::Millis(100))) {
+      seen += platform::Describe(f) + "\n";
+      if (f.sha == mn_f0 && f.Gratuitous(Ipv4Address::Parse("10.1.0.10").value())) ++gratuitous;
+    }
+    EXPECT_EQ(gratuitous, 0) << seen;
+  }
 
   // 4. An untrusted subnet (not in the HA's trusted_subnets, RFC 5265 4.3):
   // the direct probe gets no answer, and without a VPN no user data may
@@ -247,6 +332,17 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   ASSERT_TRUE(WaitLog(mn, "mode home on h0", mark, 8000)) << mn->Stderr();
   EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << State(topo) << ha->Stderr();
   EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << State(topo);
+  {
+    // Answered again at home; the HA's gratuitous ARP (RFC 5944 4.6) named
+    // the MN's own address.
+    std::string frames;
+    EXPECT_GE(AskForHome(home_link, Ipv4Address::Parse("10.1.0.99").value(), mn_h0, &frames), 1)
+        << "no ARP reply for the home address back home\n" << frames;
+    EXPECT_NE(ha->Stderr().find("10.1.0.10 is home: gratuitous ARP on home0 with its link-layer "
+                                "address " + platform::MacString(mn_h0)),
+              std::string::npos)
+        << ha->Stderr();
+  }
   const std::string home_rules = Show(topo, {"ip", "-4", "rule", "show"});
   EXPECT_EQ(home_rules.find("lookup 2164"), std::string::npos) << home_rules;  // no FA next hop
   EXPECT_NE(home_rules.find("from 10.1.0.10 lookup 2100"), std::string::npos) << home_rules;
@@ -267,6 +363,11 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   EXPECT_GE(count("sent"), 6) << line;
   EXPECT_GE(count("delivered"), 6) << line;
   EXPECT_GE(count("blocked"), 2) << line;
+  for (const char* ifname : {"h0", "c0", "f0", "u0"}) {
+    EXPECT_EQ(Show(topo, {"sysctl", "-n", std::string("net.ipv4.conf.") + ifname + ".arp_ignore"}),
+              "0\n")
+        << ifname << ": arp_ignore restored";
+  }
   const std::string links = Show(topo, {"ip", "-4", "link", "show"});
   EXPECT_EQ(links.find("mipmn0"), std::string::npos) << links;
   const std::string rules_after = Show(topo, {"ip", "-4", "rule", "show"});
