@@ -159,7 +159,25 @@ Status Figure1Net::Attach(Access a) {
 
 Status Figure1Net::Detach() {
   MIPSEC_TRY(topo_->Run("air", {"ip", "link", "set", "radio", "down"}));
-  return topo_->Run("air", {"ip", "link", "set", "radio", "nomaster"});
+  MIPSEC_TRY(topo_->Run("air", {"ip", "link", "set", "radio", "nomaster"}));
+  // The kernel reports carrier changes through its link watch, which
+  // handles a device that went down only up to a second later. Raising the
+  // radio again before both ends were reported down would (a) leave the new
+  // bridge port disabled until that late report while the MN already sees
+  // its carrier and sends (its first DHCP request was lost at every move),
+  // and (b) let the MN miss the carrier loss altogether under load (the two
+  // reports fold into one "up"), so that it keeps a stale address on the
+  // new network. A laptop leaving a WLAN is off the air longer than this.
+  const auto down = [&](std::string_view ns, std::string_view dev) {
+    Result<ExecResult> r = topo_->Exec(ns, {"ip", "-o", "link", "show", std::string(dev)});
+    return r.ok() && r->Success() && r->out.find("state UP") == std::string::npos &&
+           r->out.find("LOWER_UP") == std::string::npos;
+  };
+  for (int i = 0; i < 300; ++i) {
+    if (down("air", "radio") && down("mn", "eth0")) return Ok{};
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Error(Errc::kTimeout, "the radio's carrier loss was not reported within 3 s");
 }
 
 Result<std::uint64_t> Figure1Net::FirewallRejects() {

@@ -145,6 +145,9 @@ void Figure1WalkTest::Walk(bool vpn, const std::vector<Leg>& walk) {
   for (const Leg& leg : walk) {
     const std::size_t before = ModeCount(leg.mode);
     const std::size_t log_before = mn_->Stderr().size();
+    // Off the air first (Detach waits until the kernel reported it), then
+    // the clock starts with the new carrier.
+    ASSERT_TRUE(net_->Detach().ok());
     const double moved_at = MonotonicNow();
     ASSERT_TRUE(net_->Attach(leg.access).ok());
     // f comes after c on the same link (R7, R8: the FA is used only once
