@@ -1,182 +1,78 @@
 // The Figure 1 walk on real Linux (issue 8 item 5): the real `mipsec mn` in
 // the namespace `mn`, the real `mipsec ha` and `mipsec fa`, dnsmasq on every
 // visited network, the nftables firewall, and one long-lived TCP connection
-// from the correspondent node to the MN's home address (tcp_probe) that must
-// stay up through every move, with the gap of each move measured.
+// from the correspondent node to the MN's home address (`mipsec probe`) that
+// must stay up through every move, with the gap of each move measured.
 //
-// The legs inside the enterprise are walked here: home -> c -> f -> c ->
-// home. (The outside legs, mc and mc behind the NAT, need the mobile node
-// daemon's VPN part, which is not built yet: `mipsec mn` refuses a [vpn]
-// section, so mn.toml's is cut off below.)
+// The walk is the namespace lab's (lab/figure1/walk.h), the very code
+// `mipsec demo --netns` runs: home -> c -> f -> c -> home, the legs inside
+// the enterprise. (The outside legs, mc and mc behind the NAT, need the
+// mobile node daemon's VPN part, which is not built yet; walk.h says how to
+// add them.)
 #include <stdlib.h>
 
-#include <chrono>
+#include <cstdio>
 #include <iostream>
-#include <regex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "scenarios/figure1/figure1_net.h"
+#include "lab/figure1/figure1_net.h"
+#include "lab/figure1/walk.h"
+#include "testing/lab_names.h"
 #include "testing/netns/require_root.h"
 
 namespace mipsec::testing {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double MonotonicNow() {
-  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
-}
 
 class Figure1WalkTest : public ::testing::Test {
  protected:
   void SetUp() override {
     MIPSEC_REQUIRE_NETNS();
     ASSERT_TRUE(FindExecutable("dnsmasq").ok()) << "`dnsmasq` not found (scripts/deps.sh)";
-    auto net = Figure1Net::Create({.mvpn = Mvpn::kNone});
+    auto net = Figure1Net::Create({.mvpn = Mvpn::kNone, .mipsec_binary = MIPSEC_BINARY});
     ASSERT_TRUE(net.ok()) << net.error().ToString();
     net_ = std::move(*net);
   }
   void TearDown() override {
-    if (mn_) mn_->Stop(Duration::Seconds(5));
     if (net_ && HasFailure()) {
       net_->KeepRunDir();
-      if (mn_) std::cerr << "---- mipsec mn ----\n" << mn_->Stderr() << "\n";
       std::cerr << net_->Describe();
     }
     net_.reset();
   }
 
-  // mn.toml without its [vpn] section (not supported by `mipsec mn` yet).
-  std::string MnConfig() {
-    Result<std::string> text = Figure1Net::ReadSource("mn.toml");
-    EXPECT_TRUE(text.ok());
-    std::string t = text.ok() ? *text : "";
-    std::size_t vpn = t.find("\n[vpn]");
-    if (vpn != std::string::npos) t.resize(vpn + 1);
-    Result<std::string> path = net_->WriteConfig("mn.toml", t);
-    EXPECT_TRUE(path.ok());
-    return path.ok() ? *path : "";
-  }
-
-  // How many times the daemon has logged "data plane: mode <mode> on eth0".
-  std::size_t ModeCount(const std::string& mode) {
-    const std::string needle = "data plane: mode " + mode + " on eth0";
-    const std::string log = mn_->Stderr();
-    std::size_t n = 0;
-    for (std::size_t at = log.find(needle); at != std::string::npos;
-         at = log.find(needle, at + 1)) {
-      ++n;
-    }
-    return n;
-  }
-
-  // Waits until the daemon reports `mode` one more time than `before`.
-  bool WaitMode(const std::string& mode, std::size_t before, std::chrono::seconds limit) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline && mn_->Running()) {
-      if (ModeCount(mode) > before) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
   std::unique_ptr<Figure1Net> net_;
-  Child* mn_ = nullptr;
 };
-
-struct Gap {
-  double from, to, ms;
-};
-
-std::vector<Gap> Gaps(const std::string& out) {
-  std::vector<Gap> gaps;
-  static const std::regex re(
-      R"re(\{"event":"gap","from":([0-9.]+),"to":([0-9.]+),"ms":([0-9.]+)\})re");
-  for (auto it = std::sregex_iterator(out.begin(), out.end(), re); it != std::sregex_iterator();
-       ++it) {
-    gaps.push_back({std::stod((*it)[1]), std::stod((*it)[2]), std::stod((*it)[3])});
-  }
-  return gaps;
-}
 
 // R1, R2, R7, R8, R10, R11, R18: one TCP connection to the home address
 // survives home -> c -> f -> c -> home, each move's interruption measured.
+// (f comes after c on the same kind of link: R7, R8, the FA is used only
+// once the link is known to be inside.)
 TEST_F(Figure1WalkTest, R1_R2_R8_R11_R18_TcpSessionSurvivesTheIntranetWalk) {
-  ASSERT_TRUE(net_->Attach(Access::kHome).ok());
-  auto mn = net_->topo().Spawn("mn", {MIPSEC_BINARY, "mn", "--config", MnConfig()});
-  ASSERT_TRUE(mn.ok()) << mn.error().ToString();
-  mn_ = *mn;
-  ASSERT_TRUE(WaitMode("home", 0, std::chrono::seconds(10))) << "never at home";
+  WalkOptions options;
+  options.legs = DefaultWalk();
+  const WalkReport r = RunFigure1Walk(*net_, options);
+  std::fputs(FormatWalkSummary(r).c_str(), stdout);
 
-  auto server = net_->topo().Spawn(
-      "mn", {MIPSEC_TCP_PROBE, "serve", "--bind", std::string(Figure1Net::kHomeAddress)});
-  ASSERT_TRUE(server.ok());
-  auto client = net_->topo().Spawn("cn", {MIPSEC_TCP_PROBE, "connect", "--to",
-                                          std::string(Figure1Net::kHomeAddress),
-                                          "--interval-ms", "10", "--gap-ms", "30"});
-  ASSERT_TRUE(client.ok());
-  const auto connected_by = Clock::now() + std::chrono::seconds(10);
-  while ((*client)->Stdout().find("connected") == std::string::npos &&
-         Clock::now() < connected_by) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_NE((*client)->Stdout().find("connected"), std::string::npos)
+  EXPECT_TRUE(r.error.empty()) << r.error << "\n---- mipsec mn ----\n" << r.mn_log;
+  ASSERT_TRUE(r.session_opened)
       << "the CN cannot open a TCP connection to the home address at home";
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-
-  struct Leg {
-    Access access;
-    const char* mode;
-  };
-  const std::vector<Leg> walk = {{Access::kC, "c"},
-                                 {Access::kF, "f"},
-                                 {Access::kC, "c"},
-                                 {Access::kHome, "home"}};
-  struct Result_ {
-    std::string name;
-    double moved_at;
-    double ready_ms;
-  };
-  std::vector<Result_> results;
-  for (const Leg& leg : walk) {
-    const std::size_t before = ModeCount(leg.mode);
-    const double moved_at = MonotonicNow();
-    ASSERT_TRUE(net_->Attach(leg.access).ok());
-    // f comes after c on the same link (R7, R8: the FA is used only once
-    // the link is known to be inside).
-    ASSERT_TRUE(WaitMode(leg.mode, before, std::chrono::seconds(20)))
-        << "no mode " << leg.mode << " after moving to " << AccessName(leg.access);
-    results.push_back({std::string(AccessName(leg.access)), moved_at,
-                       (MonotonicNow() - moved_at) * 1000.0});
-    // Stay a while: the session must carry data in this place.
-    std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_TRUE(r.session_alive) << r.probe_output;
+  ASSERT_EQ(r.legs.size(), options.legs.size());
+  EXPECT_TRUE(r.legs[0].ok) << "never at home: " << r.legs[0].error;
+  for (std::size_t i = 1; i < r.legs.size(); ++i) {
+    const WalkLegResult& leg = r.legs[i];
+    EXPECT_TRUE(leg.ok) << leg.label << ": " << leg.error;
+    ASSERT_TRUE(leg.gap_ms.has_value()) << leg.label;
+    EXPECT_GT(*leg.gap_ms, 0.0) << leg.label
+                                << ": a move without any interruption is not a move\n"
+                                << r.probe_output;
+    EXPECT_LT(*leg.gap_ms, 10000.0) << leg.label;
   }
-  (*client)->Stop(Duration::Seconds(2));
-  const std::string out = (*client)->Stdout();
-  EXPECT_NE(out.find("\"alive\":true"), std::string::npos) << out;
-
-  // Each move's gap: the longest echo interruption that began at or after
-  // the move and before the next one.
-  std::vector<Gap> gaps = Gaps(out);
-  std::printf("%-8s %-6s %10s %10s\n", "leg", "mode", "ready ms", "gap ms");
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const double until = i + 1 < results.size() ? results[i + 1].moved_at : 1e18;
-    double gap = 0;
-    for (const Gap& g : gaps) {
-      if (g.to >= results[i].moved_at && g.from < until && g.ms > gap) gap = g.ms;
-    }
-    std::printf("%-8s %-6s %10.1f %10.1f\n", results[i].name.c_str(), walk[i].mode,
-                results[i].ready_ms, gap);
-    EXPECT_GT(gap, 0.0) << results[i].name << ": a move without any interruption is not a move\n"
-                        << out;
-    EXPECT_LT(gap, 10000.0) << results[i].name;
-  }
+  EXPECT_TRUE(r.ok());
   // MIPSEC_WALK_LOG=1: the daemon's whole log, to see where a gap went.
-  if (getenv("MIPSEC_WALK_LOG")) std::cerr << mn_->Stderr();
+  if (getenv("MIPSEC_WALK_LOG") || HasFailure()) std::cerr << r.mn_log;
 }
 
 }  // namespace
