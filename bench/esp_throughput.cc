@@ -47,10 +47,11 @@
 #include <thread>
 #include <vector>
 
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
 #include "testing/strongswan/interop_net.h"
 #include "testing/strongswan/require_strongswan.h"
-#include "testing/strongswan/strongswan_peer.h"
+#include "lab/strongswan/strongswan_peer.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 namespace {

@@ -52,11 +52,12 @@
 
 #include "platform/linux/netlink.h"
 #include "scenarios/ikev2/interop_configs.h"
-#include "testing/netns/exec.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/exec.h"
+#include "lab/netns/topology.h"
 #include "testing/strongswan/interop_net.h"
 #include "testing/strongswan/require_strongswan.h"
-#include "testing/strongswan/strongswan_peer.h"
+#include "lab/strongswan/strongswan_peer.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 namespace {

@@ -1,5 +1,9 @@
 # Layering rules (docs/ARCHITECTURE.md, "Layers").
 #
+# Product code never links test code: the shipped `mipsec` program and the
+# namespace lab (src/lab, which it links) must not reach anything under
+# testing/ (testing_*) or GoogleTest; mipsec_check_layering() checks that too.
+#
 # Protocol libraries are sans-I/O: they take bytes and time in and give bytes
 # and timer requests out. They must never link the Linux platform layer.
 # mipsec_protocol_library() records each one; mipsec_check_layering() fails
@@ -87,6 +91,20 @@ function(_mipsec_link_closure target out_var)
 endfunction()
 
 function(mipsec_check_layering)
+  foreach(product mipsec mipsec_cli mipsec_lab)
+    if(NOT TARGET ${product})
+      continue()
+    endif()
+    _mipsec_link_closure(${product} closure)
+    foreach(dep IN LISTS closure)
+      if(dep MATCHES "^testing_" OR dep MATCHES "^GTest::")
+        message(FATAL_ERROR
+          "layering violation: product target '${product}' links test code '${dep}' "
+          "(link closure: ${closure}). Nothing the shipped program links may come from "
+          "testing/; see docs/ARCHITECTURE.md.")
+      endif()
+    endforeach()
+  endforeach()
   get_property(libs GLOBAL PROPERTY MIPSEC_PROTOCOL_LIBS)
   foreach(lib IN LISTS libs)
     _mipsec_link_closure(${lib} closure)

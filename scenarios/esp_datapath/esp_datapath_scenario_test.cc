@@ -36,7 +36,8 @@
 #include "platform/linux/raw_socket.h"
 #include "platform/linux/tun_device.h"
 #include "testing/netns/require_root.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 namespace {

@@ -21,7 +21,8 @@
 
 #include "common/ip/address.h"
 #include "dhcp/message.h"
-#include "scenarios/figure1/figure1_net.h"
+#include "lab/figure1/figure1_net.h"
+#include "testing/lab_names.h"
 #include "testing/netns/require_root.h"
 #include "testing/strongswan/require_strongswan.h"
 
@@ -47,7 +48,8 @@ class Figure1NetTest : public ::testing::Test {
     net_.reset();
   }
 
-  Figure1Net* Make(const Figure1Options& o = {}) {
+  Figure1Net* Make(Figure1Options o = {}) {
+    o.mipsec_binary = MIPSEC_BINARY;
     auto net = Figure1Net::Create(o);
     EXPECT_TRUE(net.ok()) << net.error().ToString();
     if (net.ok()) net_ = std::move(*net);
@@ -184,16 +186,16 @@ TEST_F(Figure1NetTest, IntranetRoutesEveryWayAndTheHomeLinkHasTheHa) {
   EXPECT_EQ(adv->ToString(), "10.1.0.2");
 }
 
-// The walk's measuring stick: tcp_probe's session from the CN to the home
+// The walk's measuring stick: `mipsec probe`'s session from the CN to the home
 // address survives a 400 ms loss of carrier, which it reports as one gap.
 TEST_F(Figure1NetTest, TcpProbeTimesAnInterruptionAndKeepsTheSession) {
   auto net = Make({.start_ha = false, .start_fa = false, .mvpn = Mvpn::kNone});
   ASSERT_NE(net, nullptr);
   Place(*net, Access::kHome, "10.1.0.10/24", "10.1.0.1");
-  auto server = net->topo().Spawn("mn", {MIPSEC_TCP_PROBE, "serve", "--bind", "10.1.0.10"});
+  auto server = net->topo().Spawn("mn", {MIPSEC_BINARY, "probe", "serve", "--bind", "10.1.0.10"});
   ASSERT_TRUE(server.ok());
   auto client = net->topo().Spawn(
-      "cn", {MIPSEC_TCP_PROBE, "connect", "--to", "10.1.0.10", "--interval-ms", "10"});
+      "cn", {MIPSEC_BINARY, "probe", "connect", "--to", "10.1.0.10", "--interval-ms", "10"});
   ASSERT_TRUE(client.ok());
   const auto connected_by = Clock::now() + std::chrono::seconds(5);
   while ((*client)->Stdout().find("connected") == std::string::npos && Clock::now() < connected_by)
@@ -312,7 +314,9 @@ TEST_P(Figure1MvpnTest, TheMvpnHandsOutTiasOnBothOutsideNetworks) {
     // RFC 5265 4.2: through the VPN, only Mobile IPv4 reaches the i-HA; an
     // echo request is dropped by the mVPN's policy ([policy] of gw.toml,
     // mvpn-policy.nft for strongSwan, where it is counted).
-    if (up) EXPECT_FALSE(Ping(*net, "mn", "10.1.0.2"));
+    if (up) {
+      EXPECT_FALSE(Ping(*net, "mn", "10.1.0.2"));
+    }
     if (up && GetParam() == Mvpn::kStrongswan) {
       auto counter = net->topo().Exec(
           "mvpn", {"nft", "list", "counter", "inet", "mipsec_mvpn_policy", "dropped"});

@@ -11,7 +11,8 @@
 #include <string_view>
 
 #include "testing/strongswan/interop_net.h"
-#include "testing/strongswan/strongswan_config.h"
+#include "lab/strongswan/strongswan_config.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 

@@ -34,8 +34,9 @@
 
 #include "common/result.h"
 #include "common/time.h"
-#include "testing/netns/exec.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/exec.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 #include "scenarios/ikev2/interop_configs.h"
 
 namespace mipsec::testing {

@@ -25,11 +25,12 @@
 
 #include "scenarios/ikev2/interop_configs.h"
 #include "scenarios/ikev2/mipsec_process.h"
-#include "testing/netns/exec.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/exec.h"
+#include "lab/netns/topology.h"
 #include "testing/strongswan/interop_net.h"
 #include "testing/strongswan/require_strongswan.h"
-#include "testing/strongswan/strongswan_peer.h"
+#include "lab/strongswan/strongswan_peer.h"
+#include "testing/lab_names.h"
 #include "testing/strongswan/test_pki.h"
 
 namespace mipsec::testing {

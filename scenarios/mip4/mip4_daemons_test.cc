@@ -18,7 +18,7 @@
 // host on the home link reaches it through the HA's proxy ARP. Test d is
 // the control: a refused registration, and the same ping goes unanswered.
 //
-// Every test builds its own topology (unique namespace names, testing/netns)
+// Every test builds its own topology (unique namespace names, src/lab/netns)
 // and config files in a temp dir, is bounded to about 20 s of waiting, and
 // prints the daemons' and the tool's output when it fails.
 #include <gtest/gtest.h>
@@ -40,7 +40,8 @@
 #include "common/result.h"
 #include "common/time.h"
 #include "testing/netns/require_root.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 namespace {

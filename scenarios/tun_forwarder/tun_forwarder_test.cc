@@ -14,7 +14,8 @@
 #include <gtest/gtest.h>
 
 #include "testing/netns/require_root.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 namespace {

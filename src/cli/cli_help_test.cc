@@ -87,6 +87,7 @@ TEST(CliHelpTest, EverySubcommandDocumentsEveryOption) {
   (void)AddGw(app);
   (void)AddVpn(app);
   (void)AddMn(app);
+  (void)AddProbe(app);
   const Help top = RunHelp({});
   EXPECT_EQ(top.exit_code, 0) << top.out;
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {

@@ -33,6 +33,9 @@ Handler AddMn(CLI::App& app);
 // `mipsec vpn`: the IKEv2 VPN client (src/platform/linux/ikev2/vpn_client.h).
 Handler AddVpn(CLI::App& app);
 
+// `mipsec probe serve|connect`: the timed TCP session (src/lab/figure1/tcp_probe.h).
+Handler AddProbe(CLI::App& app);
+
 // `mipsec ctl`: queries a daemon's control socket (src/platform/linux/control_client.h).
 Handler AddCtl(CLI::App& app);
 

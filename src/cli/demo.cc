@@ -8,6 +8,9 @@
 // `mipsec demo --scenario operator` runs the same walk everywhere; to run a
 // file that happens to have a built-in's name, write it as a path
 // (./operator). Anything else must be an existing file.
+//
+// --netns: the Figure 1 walk on this host instead, in network namespaces
+// with the real programs (root; demo_netns.cc), printed in the same layout.
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -19,6 +22,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/demo_netns.h"
 #include "sim/scenario/builtin.h"
 #include "sim/scenario/runner.h"
 #include "sim/scenario/toml_loader.h"
@@ -34,6 +38,8 @@ struct DemoOptions {
   std::string events_file;
   bool json = false;
   bool counters = false;
+  bool netns = false;
+  NetnsDemoOptions lab;
 };
 
 Result<std::string> ReadFile(const std::string& path) {
@@ -165,8 +171,9 @@ Handler AddDemo(CLI::App& app) {
       "demo",
       "Run the RFC 5266 enterprise walk (home -> c -> f -> mc -> mc behind NAT -> c) on the "
       "deterministic simulator and print what each move cost; --scenario operator: the "
-      "Appendix A operator network instead");
-  cmd->add_option("--scenario", opts->scenario,
+      "Appendix A operator network instead; --netns: Figure 1 in real network namespaces "
+      "with the real programs (root)");
+  CLI::Option* scenario = cmd->add_option("--scenario", opts->scenario,
                   "A built-in scenario: figure1 (RFC 5266 Figure 1, the default) or operator "
                   "(RFC 5266 Appendix A: trusted and untrusted access networks); or a scenario "
                   "file (TOML, see docs/scenarios.md). A bare built-in name means the built-in; "
@@ -181,15 +188,39 @@ Handler AddDemo(CLI::App& app) {
                    ") nor an existing file";
           },
           "", "built-in scenario or file"));
-  cmd->add_option("--seed", opts->seed,
-                  "Random seed (loss, jitter, NAT ports); default: the scenario's own");
-  cmd->add_option("--pcap", opts->pcap_dir,
-                  "Write one pcap per link into this directory (created if missing)");
-  cmd->add_option("--events", opts->events_file, "Write the event log to this file");
-  cmd->add_flag("--counters", opts->counters,
-                "Also print every node's and link's counters (always in --json)");
-  cmd->add_flag("--json", opts->json, "Print the summary as JSON, with all counters");
-  return [opts]() { return Run(*opts); };
+  CLI::Option* seed = cmd->add_option(
+      "--seed", opts->seed, "Random seed (loss, jitter, NAT ports); default: the scenario's own");
+  CLI::Option* pcap = cmd->add_option(
+      "--pcap", opts->pcap_dir, "Write one pcap per link into this directory (created if missing)");
+  CLI::Option* events =
+      cmd->add_option("--events", opts->events_file, "Write the event log to this file");
+  CLI::Option* counters =
+      cmd->add_flag("--counters", opts->counters,
+                    "Also print every node's and link's counters (always in --json)");
+  CLI::Option* json =
+      cmd->add_flag("--json", opts->json, "Print the summary as JSON, with all counters");
+  CLI::Option* netns = cmd->add_flag(
+      "--netns", opts->netns,
+      "Walk RFC 5266 Figure 1 on this host instead (needs root): network namespaces with the "
+      "real mipsec ha/fa/gw/mn, dnsmasq and nftables, a TCP session from the CN timed through "
+      "every move; prints the same summary table");
+  netns->excludes(scenario)->excludes(seed)->excludes(pcap)->excludes(events)->excludes(counters)
+      ->excludes(json);
+  cmd->add_option("--mvpn", opts->lab.mvpn,
+                  "With --netns: the mVPN in the DMZ, mipsec (`mipsec gw`, the default) or "
+                  "strongswan (needs charon-systemd)")
+      ->check(CLI::IsMember({"mipsec", "strongswan"}))
+      ->needs(netns);
+  cmd->add_flag("--keep", opts->lab.keep,
+                "With --netns: keep the run directory (configs, leases, firewall) and print its "
+                "path")
+      ->needs(netns);
+  cmd->add_option("--legs", opts->lab.legs,
+                  "With --netns: the places to walk, comma-separated, the first being the start "
+                  "(home, c, f; default home,c,f,c,home)")
+      ->type_name("PLACE,...")
+      ->needs(netns);
+  return [opts]() { return opts->netns ? RunNetnsDemo(opts->lab) : Run(*opts); };
 }
 
 }  // namespace mipsec::cli

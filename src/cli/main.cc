@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   handlers["vpn"] = mipsec::cli::AddVpn(app);
   handlers["mn"] = mipsec::cli::AddMn(app);
   handlers["ctl"] = mipsec::cli::AddCtl(app);
+  handlers["probe"] = mipsec::cli::AddProbe(app);
 
   CLI11_PARSE(app, argc, argv);
   for (CLI::App* sub : app.get_subcommands()) {

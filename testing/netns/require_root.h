@@ -17,7 +17,8 @@
 
 #include <gtest/gtest.h>
 
-#include "testing/netns/exec.h"
+#include "lab/netns/exec.h"
+#include "testing/lab_names.h"
 #include "testing/require_root.h"
 
 // MIPSEC_REQUIRE_ROOT() plus the tools Topology uses: `ip` (iproute2) and

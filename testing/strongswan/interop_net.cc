@@ -5,7 +5,23 @@
 #include <cstdint>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
+#include "lab/strongswan/strongswan_peer.h"
+
 namespace mipsec::testing {
+namespace {
+
+// StrongswanPeer (src/lab) dumps its log at destruction only when the run
+// failed, which only gtest knows: installed when this file is linked in
+// (every test that runs strongSwan uses MIPSEC_REQUIRE_STRONGSWAN).
+bool GtestTestFailed() {
+  return ::testing::UnitTest::GetInstance()->current_test_info() != nullptr &&
+         ::testing::Test::HasFailure();
+}
+[[maybe_unused]] const bool kFailureProbeInstalled =
+    (::mipsec::lab::SetStrongswanFailureProbe(&GtestTestFailed), true);
+}  // namespace
 
 const char kInteropTopology[] = R"(
 ns mn

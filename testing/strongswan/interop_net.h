@@ -20,11 +20,12 @@
 
 #include "common/result.h"
 #include "common/time.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 
-// The description above in the testing/netns text format.
+// The description above in the src/lab/netns text format.
 extern const char kInteropTopology[];
 
 inline constexpr const char kInteropGwExt[] = "203.0.113.2";    // gw's outer address

@@ -2,10 +2,24 @@
 
 #include <unistd.h>
 
-#include "testing/netns/exec.h"
+#include <gtest/gtest.h>
+
+#include "lab/netns/exec.h"
+#include "lab/strongswan/strongswan_peer.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 namespace {
+
+// StrongswanPeer (src/lab) dumps its log at destruction only when the run
+// failed, which only gtest knows: installed when this file is linked in
+// (every test that runs strongSwan uses MIPSEC_REQUIRE_STRONGSWAN).
+bool GtestTestFailed() {
+  return ::testing::UnitTest::GetInstance()->current_test_info() != nullptr &&
+         ::testing::Test::HasFailure();
+}
+[[maybe_unused]] const bool kFailureProbeInstalled =
+    (::mipsec::lab::SetStrongswanFailureProbe(&GtestTestFailed), true);
 
 constexpr const char kPluginDir[] = "/usr/lib/ipsec/plugins/";
 

@@ -2,7 +2,7 @@
 // Until our IKEv2 exists these prove the harness: charon as client and as
 // gateway, PSK and certificates, a NAPT in between, and a MOBIKE move.
 // Every address is inside the test's own namespaces.
-#include "testing/strongswan/strongswan_peer.h"
+#include "lab/strongswan/strongswan_peer.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,8 @@
 
 #include "testing/strongswan/interop_net.h"
 #include "testing/strongswan/require_strongswan.h"
-#include "testing/strongswan/swan_files.h"
+#include "lab/strongswan/swan_files.h"
+#include "testing/lab_names.h"
 #include "testing/strongswan/test_pki.h"
 
 namespace mipsec::testing {

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "testing/strongswan/swan_files.h"
+#include "lab/strongswan/swan_files.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 namespace {

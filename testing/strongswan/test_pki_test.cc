@@ -6,9 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testing/netns/exec.h"
+#include "lab/netns/exec.h"
 #include "testing/strongswan/require_strongswan.h"
-#include "testing/strongswan/swan_files.h"
+#include "lab/strongswan/swan_files.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::testing {
 namespace {

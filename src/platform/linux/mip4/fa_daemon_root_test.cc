@@ -45,7 +45,8 @@
 #include "platform/linux/raw_socket.h"
 #include "platform/linux/udp_socket.h"
 #include "testing/netns/require_root.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 #include <nlohmann/json.hpp>
 
 namespace mipsec::mip4d {

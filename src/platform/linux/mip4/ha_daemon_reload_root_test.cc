@@ -38,7 +38,8 @@
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/mip4/test_mn.h"
 #include "testing/netns/require_root.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 
 #ifndef MIPSEC_BINARY
 #error "MIPSEC_BINARY must name the mipsec program"

@@ -58,7 +58,8 @@
 #include "platform/linux/mip4/test_mn.h"
 #include "platform/linux/test_arp.h"
 #include "testing/netns/require_root.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 #include <nlohmann/json.hpp>
 
 #ifndef MIPSEC_BINARY

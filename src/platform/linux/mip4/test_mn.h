@@ -22,7 +22,8 @@
 #include "common/random.h"
 #include "mip4/mn_reg/registration.h"
 #include "platform/linux/mip4/agent_io.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 
 namespace mipsec::mip4d {
 

@@ -4,7 +4,7 @@
 // (mode f), an untrusted subnet (no TNC, no VPN: user data blocked, nothing
 // from the home address in clear) and home again, with pings between a CN
 // and the home address in each place. Every process runs in namespaces of a
-// testing/netns Topology and dies with it.
+// src/lab/netns Topology and dies with it.
 //
 //   r (router; dnsmasq on c0/f0/u0; mipsec fa on f0)
 //      |  c0 10.2.0.1/24  ---- mn:c0 (DHCP)
@@ -39,7 +39,8 @@
 
 #include "platform/linux/test_arp.h"
 #include "testing/netns/require_root.h"
-#include "testing/netns/topology.h"
+#include "lab/netns/topology.h"
+#include "testing/lab_names.h"
 
 namespace mipsec {
 namespace {
