@@ -21,6 +21,7 @@ struct CtlOptions {
   std::string daemon;
   bool json = false;
   double timeout = 5;
+  int limit = -1;  // < 0: none
   std::string command;
 };
 
@@ -29,6 +30,7 @@ int RunCtl(const CtlOptions& o) {
       !o.socket.empty() ? o.socket
                         : platform::DefaultControlSocket(o.daemon.empty() ? "ha" : o.daemon);
   nlohmann::ordered_json request = {{"command", o.command}};
+  if (o.limit >= 0) request["limit"] = o.limit;
   auto reply = platform::ControlQuery(
       path, request, Duration::Millis(static_cast<std::int64_t>(o.timeout * 1000)));
   if (!reply.ok()) {
@@ -66,7 +68,7 @@ Handler AddCtl(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "ctl",
       "Query a running daemon over its control socket: status, bindings (ha), visitors (fa), "
-      "sas (gw), counters, help");
+      "sas (gw), interfaces, history and sas (mn), counters, help");
   auto* sock = sub->add_option("--socket,-s", o->socket,
                                "control socket path (default: /run/mipsec/<daemon>.sock, the "
                                "daemons' control_socket default)");
@@ -75,16 +77,22 @@ Handler AddCtl(CLI::App& app) {
       ->check(CLI::IsMember({"ha", "fa", "gw", "mn"}))
       ->excludes(sock);
   sub->add_flag("--json,-j", o->json, "print the daemon's JSON response as it is (for scripts)");
+  sub->add_option("--limit", o->limit,
+                  "at most this many rows, for the commands that take a limit: bindings (ha), "
+                  "history (mn: the last N decisions)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--timeout", o->timeout, "seconds to wait for the answer")
       ->check(CLI::Range(0.1, 600.0))
       ->capture_default_str();
   sub->add_option("command", o->command,
                   "what to ask: status, counters, help, and per daemon bindings (ha), visitors "
-                  "(fa), sas (gw); `help` lists what the daemon offers")
+                  "(fa), sas (gw), interfaces, history, sas (mn); `help` lists what the daemon "
+                  "offers")
       ->required();
   sub->footer(
       "Examples:\n"
       "  mipsec ctl -d ha bindings\n"
+      "  mipsec ctl -d mn --limit 20 history\n"
       "  mipsec ctl --socket /tmp/gw.sock --json sas\n"
       "The socket is mode 0600: run as root or as the daemon's user.\n"
       "Exit codes: 0 answered; 1 the daemon answered with an error (e.g. unknown command: the "

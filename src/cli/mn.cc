@@ -15,6 +15,8 @@ namespace {
 struct MnOptions {
   std::string config;
   std::string log_level;
+  std::string control_socket;  // empty: the config's
+  double shutdown_grace = 3;   // seconds
 };
 
 int RunMn(const MnOptions& o) {
@@ -32,8 +34,13 @@ int RunMn(const MnOptions& o) {
     }
     cfg->log_level = *level;
   }
+  mnd::MnDaemonOptions opts;
+  opts.config_path = o.config;  // SIGHUP re-reads it
+  if (!o.log_level.empty()) opts.log_level = cfg->log_level;
+  opts.control_socket = o.control_socket;
+  opts.shutdown_grace = Duration::Millis(static_cast<std::int64_t>(o.shutdown_grace * 1000));
   platform::StderrSink sink;
-  Result<std::unique_ptr<mnd::MnDaemon>> daemon = mnd::MnDaemon::Create(*cfg, &sink);
+  Result<std::unique_ptr<mnd::MnDaemon>> daemon = mnd::MnDaemon::Create(*cfg, opts, &sink);
   if (!daemon.ok()) {
     std::fprintf(stderr, "mipsec mn: %s\n", daemon.error().ToString().c_str());
     return 1;
@@ -62,11 +69,22 @@ Handler AddMn(CLI::App& app) {
   sub->add_option("--log-level", o->log_level,
                   "trace, debug, info, notice, warning or error (default: the config's "
                   "log_level)");
+  sub->add_option("--control-socket", o->control_socket,
+                  "Unix socket for `mipsec ctl -d mn` (mode 0600), overriding the config's "
+                  "control_socket (default /run/mipsec/mn.sock)");
+  sub->add_option("--shutdown-grace", o->shutdown_grace,
+                  "seconds SIGTERM/SIGINT waits at most for the deregistration from the home "
+                  "agent (and the VPN disconnect) before exiting")
+      ->check(CLI::Range(0.1, 60.0))
+      ->capture_default_str();
   sub->footer(
       "Needs CAP_NET_ADMIN and CAP_NET_RAW. Everything added to the host (TUN, addresses, "
-      "routes, rules, sysctls) is removed on exit. Signals: SIGINT/SIGTERM stop cleanly "
-      "(exit 0); SIGUSR1 logs the counters. The outside mode mc ([vpn]) is not available in "
-      "this version.");
+      "routes, rules, sysctls) is removed on exit. Signals: SIGINT/SIGTERM stop cleanly: user "
+      "data is blocked at once, every binding is deregistered from the home agent (RFC 5944 "
+      "3.6.1.2), then exit 0 (a second signal: at once); SIGHUP re-reads the config file "
+      "(log_level, use_foreign_agents, t_monitor, monitor_margin, probe_domains apply live; a "
+      "bad file changes nothing); SIGUSR1 logs the counters. The outside mode mc ([vpn]) is "
+      "not available in this version.");
   return [o] { return RunMn(*o); };
 }
 

@@ -53,6 +53,13 @@ struct ReloadDiff {
   std::string RestartKeys() const;
 };
 
+// The diffs' building block: appends `name` to `out` when a != b (the mobile
+// node's DiffMnConfig in mn_config.h uses it too).
+template <typename T>
+void NoteChangedKey(std::vector<std::string>& out, const char* name, const T& a, const T& b) {
+  if (!(a == b)) out.emplace_back(name);
+}
+
 ReloadDiff DiffHaConfig(const HaConfig& running, const HaConfig& loaded);
 ReloadDiff DiffFaConfig(const FaConfig& running, const FaConfig& loaded);
 

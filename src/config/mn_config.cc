@@ -361,6 +361,105 @@ std::string_view MnUdpTunnelName(MnUdpTunnel p) {
   return "unknown";
 }
 
+namespace {
+
+bool SameInterfaces(const std::vector<MnInterfaceConfig>& a,
+                    const std::vector<MnInterfaceConfig>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].name != b[i].name || a[i].address != b[i].address ||
+        a[i].prefix_length != b[i].prefix_length || a[i].router != b[i].router ||
+        a[i].domain != b[i].domain) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void DiffVpn(const std::optional<MnVpnConfig>& r, const std::optional<MnVpnConfig>& l,
+             std::vector<std::string>& x) {
+  if (r.has_value() != l.has_value()) {
+    x.emplace_back("vpn");
+    return;
+  }
+  if (!r) return;
+  const VpnClientConfig& a = r->client;
+  const VpnClientConfig& b = l->client;
+  NoteChangedKey(x, "vpn.gateway", a.gateway, b.gateway);
+  NoteChangedKey(x, "vpn.gateway_port", a.gateway_port, b.gateway_port);
+  NoteChangedKey(x, "vpn.backup_gateways", r->backup_gateways, l->backup_gateways);
+  NoteChangedKey(x, "vpn.local_id", a.ike.local_id, b.ike.local_id);
+  NoteChangedKey(x, "vpn.remote_id", a.ike.remote_id, b.ike.remote_id);
+  NoteChangedKey(x, "vpn.auth", a.ike.auth.kind, b.ike.auth.kind);
+  if (!a.ike.auth.psk.Equals(b.ike.auth.psk)) x.emplace_back("vpn.psk");
+  NoteChangedKey(x, "vpn.ike_proposals", a.ike.ike_proposals, b.ike.ike_proposals);
+  NoteChangedKey(x, "vpn.esp_proposals", a.ike.esp_proposals, b.ike.esp_proposals);
+  if (!(a.ike.lifetimes.ike_soft == b.ike.lifetimes.ike_soft &&
+        a.ike.lifetimes.ike_hard == b.ike.lifetimes.ike_hard &&
+        a.ike.lifetimes.child_soft == b.ike.lifetimes.child_soft &&
+        a.ike.lifetimes.child_hard == b.ike.lifetimes.child_hard)) {
+    x.emplace_back("vpn.lifetimes");
+  }
+  NoteChangedKey(x, "vpn.dpd_interval", a.ike.dpd_interval, b.ike.dpd_interval);
+  NoteChangedKey(x, "vpn.nat_keepalive", a.ike.nat_keepalive, b.ike.nat_keepalive);
+  NoteChangedKey(x, "vpn.force_encapsulation", a.ike.force_encapsulation,
+                 b.ike.force_encapsulation);
+  NoteChangedKey(x, "vpn.fragmentation", a.ike.fragmentation, b.ike.fragmentation);
+  NoteChangedKey(x, "vpn.mobike", a.ike.mobike, b.ike.mobike);
+  NoteChangedKey(x, "vpn.routes", a.routes, b.routes);
+  NoteChangedKey(x, "vpn.tun", a.tun_name, b.tun_name);
+  NoteChangedKey(x, "vpn.tun_mtu", a.tun_mtu, b.tun_mtu);
+  NoteChangedKey(x, "vpn.vpn_when_inside", r->tear_down_when_inside, l->tear_down_when_inside);
+  NoteChangedKey(x, "vpn.vpn_retry", r->retry, l->retry);
+  NoteChangedKey(x, "vpn.vpn_retry_max", r->retry_max, l->retry_max);
+}
+
+}  // namespace
+
+ReloadDiff DiffMnConfig(const MnConfig& r, const MnConfig& l) {
+  ReloadDiff d;
+  std::vector<std::string>& c = d.changed;
+  NoteChangedKey(c, "log_level", r.log_level, l.log_level);
+  NoteChangedKey(c, "use_foreign_agents", r.use_foreign_agents, l.use_foreign_agents);
+  NoteChangedKey(c, "t_monitor", r.t_monitor, l.t_monitor);
+  NoteChangedKey(c, "monitor_margin", r.monitor_margin, l.monitor_margin);
+  NoteChangedKey(c, "probe_domains", r.probe_domains, l.probe_domains);
+  std::vector<std::string>& x = d.restart_only;
+  NoteChangedKey(x, "home_address", r.home_address, l.home_address);
+  NoteChangedKey(x, "home_prefix_length", r.home_prefix_length, l.home_prefix_length);
+  NoteChangedKey(x, "home_gateway", r.home_gateway, l.home_gateway);
+  NoteChangedKey(x, "home_agent", r.home_agent, l.home_agent);
+  NoteChangedKey(x, "nai", r.nai, l.nai);
+  NoteChangedKey(x, "spi", r.sa.spi, l.sa.spi);
+  NoteChangedKey(x, "algorithm", r.sa.algorithm, l.sa.algorithm);
+  if (!r.sa.key.Equals(l.sa.key)) x.emplace_back("key");
+  NoteChangedKey(x, "replay", r.replay, l.replay);
+  NoteChangedKey(x, "tolerance", r.tolerance, l.tolerance);
+  NoteChangedKey(x, "lifetime", r.lifetime, l.lifetime);
+  NoteChangedKey(x, "retransmissions", r.retransmissions, l.retransmissions);
+  NoteChangedKey(x, "retransmit_timeout", r.retransmit_timeout, l.retransmit_timeout);
+  NoteChangedKey(x, "udp_tunnel", r.udp_tunnel, l.udp_tunnel);
+  NoteChangedKey(x, "vpn_udp_tunnel", r.tunnel_udp_tunnel, l.tunnel_udp_tunnel);
+  NoteChangedKey(x, "tun", r.tun_name, l.tun_name);
+  NoteChangedKey(x, "tun_mtu", r.tun_mtu, l.tun_mtu);
+  NoteChangedKey(x, "table_base", r.table_base, l.table_base);
+  NoteChangedKey(x, "rule_priority", r.rule_priority, l.rule_priority);
+  NoteChangedKey(x, "control_socket", r.control_socket, l.control_socket);
+  if (!SameInterfaces(r.interfaces, l.interfaces)) x.emplace_back("interface");
+  DiffVpn(r.vpn, l.vpn, x);
+  return d;
+}
+
+MnConfig MergeMnReload(const MnConfig& running, const MnConfig& loaded) {
+  MnConfig c = running;
+  c.log_level = loaded.log_level;
+  c.use_foreign_agents = loaded.use_foreign_agents;
+  c.t_monitor = loaded.t_monitor;
+  c.monitor_margin = loaded.monitor_margin;
+  c.probe_domains = loaded.probe_domains;
+  return c;
+}
+
 Result<MnConfig> ParseMnConfig(std::string_view text, std::string_view file,
                                const FileReader& read_file) {
   Ctx c{TomlReader(file), read_file, std::string(file)};

@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "common/result.h"
 #include "common/time.h"
+#include "config/config_reload.h"
 #include "config/daemon_config.h"
 #include "config/gw_config.h"
 
@@ -106,6 +107,16 @@ struct MnConfig {
   std::vector<MnInterfaceConfig> interfaces;  // [[interface]], at least one
   std::optional<MnVpnConfig> vpn;             // [vpn]
 };
+
+// ---- Reload (SIGHUP) ----
+// What `mipsec mn` applies live (mn::LiveSettings and the log level):
+// log_level, use_foreign_agents, t_monitor, monitor_margin, probe_domains.
+// Every other key needs a restart and is named in restart_only (the MN-HA
+// key only as "key", never its value; [vpn] keys as "vpn.<key>";
+// certificates are not compared: a restart changes them).
+ReloadDiff DiffMnConfig(const MnConfig& running, const MnConfig& loaded);
+// `running` with the live keys of `loaded`: what the daemon applies.
+MnConfig MergeMnReload(const MnConfig& running, const MnConfig& loaded);
 
 Result<MnConfig> ParseMnConfig(std::string_view text, std::string_view file,
                                const FileReader& read_file = ReadFileToString);

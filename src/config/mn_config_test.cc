@@ -229,5 +229,56 @@ TEST(MnConfig, ExampleFileParses) {
   EXPECT_TRUE(r->vpn);
 }
 
+MnConfig Parsed(const std::string& text) {
+  FakeFiles files;
+  Result<MnConfig> r = ParseMnConfig(text, "mn.toml", files.Reader());
+  EXPECT_TRUE(r.ok()) << r.error().ToString();
+  return r.ok() ? std::move(r).value() : MnConfig{};
+}
+
+TEST(MnConfigReload, LiveKeysAreChangedTheRestNeedsARestart) {
+  const MnConfig running = Parsed(Mn(""));
+  EXPECT_TRUE(DiffMnConfig(running, Parsed(Mn(""))).empty());
+  EXPECT_EQ(DiffMnConfig(running, Parsed(Mn(""))).Summary(""), "no changes");
+
+  const MnConfig live = Parsed(Mn(
+      "log_level = \"debug\"\nuse_foreign_agents = false\nt_monitor = \"30s\"\n"
+      "monitor_margin = \"5s\"\nprobe_domains = [\"corp.example.com\"]"));
+  ReloadDiff d = DiffMnConfig(running, live);
+  EXPECT_EQ(d.changed, (std::vector<std::string>{"log_level", "use_foreign_agents", "t_monitor",
+                                                 "monitor_margin", "probe_domains"}));
+  EXPECT_TRUE(d.restart_only.empty());
+  MnConfig merged = MergeMnReload(running, live);
+  EXPECT_EQ(merged.log_level, LogLevel::kDebug);
+  EXPECT_FALSE(merged.use_foreign_agents);
+  EXPECT_EQ(merged.t_monitor, Duration::Seconds(30));
+  EXPECT_EQ(merged.monitor_margin, Duration::Seconds(5));
+  EXPECT_EQ(merged.probe_domains, (std::vector<std::string>{"corp.example.com"}));
+
+  // Restart-only keys are named (the key by name only) and not merged.
+  const std::string other_key = "ffeeddccbbaa99887766554433221100";
+  std::string text = Mn("lifetime = \"600s\"\ntun = \"mipmn1\"\ncontrol_socket = \"/tmp/x.sock\"",
+                        "[[interface]]\nname = \"wlan0\"\n");
+  text.replace(text.find(kKey), std::string(kKey).size(), other_key);
+  const MnConfig restart = Parsed(text);
+  d = DiffMnConfig(running, restart);
+  EXPECT_TRUE(d.changed.empty());
+  EXPECT_EQ(d.RestartKeys(), "key, lifetime, tun, control_socket, interface");
+  EXPECT_EQ(d.Summary("").find(other_key), std::string::npos);
+  merged = MergeMnReload(running, restart);
+  EXPECT_EQ(merged.lifetime, running.lifetime);
+  EXPECT_EQ(merged.tun_name, "mipmn0");
+  EXPECT_EQ(merged.control_socket, running.control_socket);
+  EXPECT_EQ(merged.interfaces.size(), 1u);
+  EXPECT_TRUE(merged.sa.key.Equals(running.sa.key));
+
+  // [vpn]: added, or one of its keys changed (the PSK by name only).
+  const MnConfig with_vpn = Parsed(Mn("", Vpn()));
+  EXPECT_EQ(DiffMnConfig(running, with_vpn).RestartKeys(), "vpn");
+  std::string other_vpn = Mn("", Vpn("vpn_retry = \"10s\"\n"));
+  other_vpn.replace(other_vpn.find(kPsk), std::string(kPsk).size(), other_key);
+  EXPECT_EQ(DiffMnConfig(with_vpn, Parsed(other_vpn)).RestartKeys(), "vpn.psk, vpn.vpn_retry");
+}
+
 }  // namespace
 }  // namespace mipsec::config

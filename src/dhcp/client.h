@@ -247,6 +247,7 @@ class Client {
   // The lease in use (kBound, kRenewing, kRebinding), else nullopt.
   const std::optional<Lease>& lease() const { return lease_; }
   const ClientCounters& counters() const { return counters_; }
+  void set_log_level(LogLevel level) { log_.set_min_level(level); }  // a reload
   const ClientConfig& config() const { return config_; }
   std::uint32_t xid() const { return xid_; }
   // The address remembered for INIT-REBOOT on `network`, if any.

@@ -56,6 +56,9 @@ Status ControllerConfig::Validate() const {
   for (const std::string& d : probe_domains) {
     if (d.empty()) return Error(Errc::kInvalidArgument, "probe_domains: empty domain name");
   }
+  if (shutdown_wait <= Duration::Zero()) {
+    return Error(Errc::kInvalidArgument, "shutdown_wait: must be positive");
+  }
   return Ok{};
 }
 
@@ -244,6 +247,7 @@ void MnController::SetState(Timestamp now, Interface& ifc, IfState to,
 // ---- Interfaces ----
 
 void MnController::OnLinkUp(Timestamp now, int ifindex, std::string name) {
+  if (shutting_down_) return;  // no new detection while stopping
   Interface* ifc = Find(ifindex);
   if (!ifc) {
     auto made = std::make_unique<Interface>();
@@ -277,6 +281,14 @@ void MnController::OnLinkUp(Timestamp now, int ifindex, std::string name) {
 void MnController::OnLinkDown(Timestamp now, int ifindex) {
   Interface* ifc = Find(ifindex);
   if (!ifc || ifc->state == IfState::kDown) return;
+  if (shutting_down_) {
+    // Its deregistration, if any, cannot leave any more.
+    ifc->reg->Stop(now, ifindex);
+    ifc->addr.reset();
+    SetState(now, *ifc, IfState::kDown, "R21", "link down while shutting down");
+    Pump(now);
+    return;
+  }
   bool had_address = ifc->addr.has_value();
   ifc->reg->Stop(now, ifindex);
   ifc->addr.reset();
@@ -291,6 +303,7 @@ void MnController::OnLinkDown(Timestamp now, int ifindex) {
 }
 
 Status MnController::OnAddress(Timestamp now, int ifindex, const AddressInfo& info) {
+  if (shutting_down_) return Error(Errc::kState, "the mobile node is shutting down");
   Interface* ifc = Find(ifindex);
   if (!ifc || ifc->state == IfState::kDown) {
     return Error(Errc::kNotFound, "interface " + std::to_string(ifindex) + " is not up");
@@ -312,6 +325,12 @@ Status MnController::OnAddress(Timestamp now, int ifindex, const AddressInfo& in
 void MnController::OnAddressLost(Timestamp now, int ifindex) {
   Interface* ifc = Find(ifindex);
   if (!ifc || !ifc->addr) return;
+  if (shutting_down_) {
+    ifc->addr.reset();
+    ifc->reg->Stop(now, ifindex);
+    Pump(now);
+    return;
+  }
   ifc->addr.reset();
   ifc->reg->Cancel();
   ifc->probe_started = Timestamp::Infinite();
@@ -390,7 +409,7 @@ std::optional<Ipv4Address> MnController::VpnPreferred() const {
 }
 
 void MnController::TellVpn(Timestamp now, const char* requirement) {
-  if (!config_.vpn) return;
+  if (!config_.vpn || shutting_down_) return;
   VpnCommand c;
   for (const auto& [index, ifc] : interfaces_) {
     if (ifc->addr && ifc->state != IfState::kDown) c.addresses.push_back(ifc->addr->address);
@@ -504,7 +523,7 @@ bool MnController::AnyInside() const {
 }
 
 void MnController::MaybeRegisterOutside(Timestamp now) {
-  if (AnyInside()) return;
+  if (AnyInside() || shutting_down_) return;
   for (auto& [index, ifc] : interfaces_) {
     if (ifc->state == IfState::kOutside) {
       GoOutsideIfReady(now, *ifc, "R3 R20");
@@ -571,7 +590,8 @@ void MnController::UpdatePlane(Timestamp now, const char* requirement, const std
   DataPlane best_plane = DataPlane::kBlocked;
   for (auto& [index, ifc] : interfaces_) {
     DataPlane p = DataPlane::kBlocked;
-    switch (ifc->state) {
+    // Shutting down: nothing carries user data any more (the kill switch).
+    switch (shutting_down_ ? IfState::kDown : ifc->state) {
       case IfState::kHome: p = DataPlane::kHomeLink; break;
       case IfState::kInsideC:
       case IfState::kInsideF:
@@ -612,6 +632,19 @@ void MnController::UpdatePlane(Timestamp now, const char* requirement, const std
 // ---- The VPN ----
 
 void MnController::OnVpnUp(Timestamp now, const VpnUp& up) {
+  if (shutting_down_) {
+    // A set-up that completes now is deleted with the rest.
+    vpn_ = up;
+    vpn_connecting_ = false;
+    vpn_confirmed_local_ = up.local;
+    if (shutdown_complete_) {
+      Action(now, 0, "", "VPN up after the shutdown: disconnecting it");
+      Command(VpnCommand{VpnCommand::Kind::kDisconnect, {}, std::nullopt});
+      vpn_.reset();
+      vpn_confirmed_local_.reset();
+    }
+    return;
+  }
   bool changed = !vpn_ || vpn_->tia != up.tia || vpn_->gateway != up.gateway;
   vpn_ = up;
   vpn_connecting_ = false;
@@ -651,6 +684,7 @@ void MnController::OnVpnPathConfirmed(Timestamp now, Ipv4Address local) {
   if (!vpn_) return;
   vpn_confirmed_local_ = local;
   vpn_->local = local;
+  if (shutting_down_) return;
   Action(now, 0, "R12", "the VPN gateway answered the MOBIKE update on " + local.ToString());
   for (auto& [index, ifc] : interfaces_) {
     if (ifc->addr && ifc->addr->address == local &&
@@ -670,6 +704,13 @@ void MnController::OnVpnDown(Timestamp now, std::string reason, bool next_gatewa
   tunnel_->Cancel();
   tunnel_registered_ = false;
   if (!was) return;
+  if (shutting_down_) {
+    // The deregistration through the tunnel (if any) cannot leave now.
+    tunnel_->Stop(now, tunnel_ifindex_);
+    Action(now, 0, "", "VPN down while shutting down: " + reason);
+    Pump(now);
+    return;
+  }
   Action(now, 0, "R15", "VPN down: " + reason);
   UpdatePlane(now, "R24", "VPN down: no encrypted path");
   bool needed = false;
@@ -725,6 +766,10 @@ Status MnController::OnIpPacket(Timestamp now, int ifindex, ByteSpan packet) {
 // ---- Engine events ----
 
 void MnController::HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::MnEvent& ev) {
+  if (shutting_down_) {
+    HandleShutdownEvent(now, ifc ? ifc->ifindex : tunnel_ifindex_, ev);
+    return;
+  }
   if (!ifc) {
     HandleTunnelEvent(now, ev);
     return;
@@ -977,6 +1022,7 @@ void MnController::Pump(Timestamp now) {
     if (after == before) break;
   }
   pumping_ = false;
+  if (shutting_down_ && !shutdown_complete_) MaybeFinishShutdown(now);
 }
 
 // ---- User data ----
@@ -1025,6 +1071,11 @@ void MnController::OnTimeout(Timestamp now) {
     vpn_retry_at_ = Timestamp::Infinite();
     if (!vpn_ && !vpn_connecting_) TellVpn(now, "R15");
   }
+  if (shutting_down_) {
+    MaybeFinishShutdown(now);
+    Pump(now);
+    return;
+  }
   if (tunnel_retry_at_ <= now) {
     tunnel_retry_at_ = Timestamp::Infinite();
     for (auto& [index, ifc] : interfaces_) {
@@ -1038,11 +1089,140 @@ void MnController::OnTimeout(Timestamp now) {
 }
 
 Timestamp MnController::NextTimeout() const {
-  Timestamp t = std::min({tunnel_->NextTimeout(), vpn_retry_at_, tunnel_retry_at_});
+  Timestamp t = std::min(
+      {tunnel_->NextTimeout(), vpn_retry_at_, tunnel_retry_at_, shutdown_deadline_});
   for (const auto& [index, ifc] : interfaces_) {
     t = std::min({t, ifc->reg->NextTimeout(), ifc->monitor_rereg, ifc->monitor_deadline});
   }
   return t;
+}
+
+// ---- Reconfiguration ----
+
+Status MnController::ApplyLiveSettings(const LiveSettings& s) {
+  ControllerConfig next = config_;
+  next.use_foreign_agents = s.use_foreign_agents;
+  next.t_monitor = s.t_monitor;
+  next.monitor_margin = s.monitor_margin;
+  next.probe_domains = s.probe_domains;
+  MIPSEC_TRY(next.Validate());
+  config_ = std::move(next);
+  return Ok{};
+}
+
+void MnController::set_log_level(LogLevel level) {
+  log_.set_min_level(level);
+  tunnel_->set_log_level(level);
+  for (auto& [index, ifc] : interfaces_) ifc->reg->set_log_level(level);
+}
+
+// ---- Clean stop ----
+
+void MnController::Shutdown(Timestamp now) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_deadline_ = now + config_.shutdown_wait;
+  vpn_retry_at_ = tunnel_retry_at_ = Timestamp::Infinite();
+  Action(now, 0, "R24", "shutdown: user data blocked at once; deregistering from the i-HA");
+  // The kill switch: nothing carries user data from here on.
+  UpdatePlane(now, "R24", "shutting down");
+  for (auto& [index, ifc] : interfaces_) {
+    Interface& i = *ifc;
+    i.monitor_rereg = i.monitor_deadline = Timestamp::Infinite();
+    i.fa_attempt = i.deregistering = i.confirm_direct = false;
+    i.reg->StopSolicitation();
+    const std::optional<mip4::MnBinding>& b = i.reg->binding();
+    if (!b) {
+      i.reg->Cancel();  // a probe or registration under way stops here
+      continue;
+    }
+    const std::string coa = b->care_of_address.ToString();
+    // A c binding leaves from its care-of address, which must still be on
+    // the interface; an f binding through the FA on this link.
+    const bool path = i.state != IfState::kDown &&
+                      (!b->co_located() || (i.addr && i.addr->address == b->care_of_address));
+    // RFC 5944 3.6.1.2: Lifetime 0 and the care-of address of the binding
+    // to delete.
+    if (path && i.reg->DeregisterBinding(now).ok()) {
+      Action(now, i.ifindex, "RFC 5944 3.6.1.2",
+             "deregistering care-of " + coa +
+                 (b->co_located() ? " directly with the i-HA"
+                                  : " through the FA " +
+                                        b->foreign_agent->agent_address.ToString()) +
+                 " (Lifetime 0)");
+    } else {
+      i.reg->Cancel();
+      Action(now, i.ifindex, "",
+             "binding with care-of " + coa +
+                 " not deregistered: its path is gone; it expires at the i-HA");
+    }
+  }
+  const std::optional<mip4::MnBinding>& tb = tunnel_->binding();
+  if (tb && vpn_ && vpn_confirmed_local_ && tb->care_of_address == vpn_->tia &&
+      tunnel_->DeregisterBinding(now).ok()) {
+    // mc: from the TIA, through the VPN tunnel, before it is torn down.
+    Action(now, tunnel_ifindex_, "RFC 5944 3.6.1.2",
+           "deregistering care-of " + tb->care_of_address.ToString() +
+               " (the TIA) through the VPN tunnel (Lifetime 0)");
+  } else {
+    if (tb) {
+      Action(now, tunnel_ifindex_, "",
+             "binding with care-of " + tb->care_of_address.ToString() +
+                 " not deregistered: the VPN path is gone; it expires at the i-HA");
+    }
+    tunnel_->Cancel();
+  }
+  tunnel_registered_ = false;
+  Pump(now);  // sends them; finishes at once when there was nothing to do
+}
+
+void MnController::HandleShutdownEvent(Timestamp now, int ifindex, const mip4::MnEvent& ev) {
+  if (const auto* d = std::get_if<mip4::DeregisteredEvent>(&ev)) {
+    Action(now, ifindex, "RFC 5944 3.6.1.2",
+           "the i-HA accepted the deregistration of care-of " + d->care_of_address.ToString());
+  } else if (const auto* n = std::get_if<mip4::DeniedEvent>(&ev);
+             n && n->kind == mip4::AttemptKind::kDeregister) {
+    Action(now, ifindex, "RFC 5944 3.6.1.2",
+           "deregistration of care-of " + n->care_of_address.ToString() + " denied, code " +
+               std::to_string(n->code));
+  } else if (const auto* t = std::get_if<mip4::RegistrationTimeoutEvent>(&ev);
+             t && t->kind == mip4::AttemptKind::kDeregister) {
+    Action(now, ifindex, "RFC 5944 3.6.1.2",
+           "no answer to the deregistration of care-of " + t->care_of_address.ToString() +
+               " after " + std::to_string(t->transmissions) + " transmissions");
+  }
+  // Anything else (advertisements, renewals, expiries) decides nothing now.
+}
+
+void MnController::MaybeFinishShutdown(Timestamp now) {
+  if (!shutting_down_ || shutdown_complete_) return;
+  bool pending = tunnel_->pending_kind() == mip4::AttemptKind::kDeregister;
+  for (const auto& [index, ifc] : interfaces_) {
+    pending = pending || ifc->reg->pending_kind() == mip4::AttemptKind::kDeregister;
+  }
+  if (pending && now < shutdown_deadline_) return;
+  if (pending) {
+    Action(now, 0, "", "deregistration unanswered after " + config_.shutdown_wait.ToString() +
+                           ": stopping anyway; the i-HA binding expires with its lifetime");
+  }
+  shutdown_complete_ = true;
+  shutdown_deadline_ = Timestamp::Infinite();
+  for (auto& [index, ifc] : interfaces_) {
+    ifc->reg->Stop(now, index);
+    ifc->addr.reset();
+    SetState(now, *ifc, IfState::kDown, "", "stopped: the mobile node shut down");
+  }
+  tunnel_->Stop(now, tunnel_ifindex_);
+  if (vpn_ || vpn_connecting_) {
+    // After the deregistration through the tunnel, never before.
+    Action(now, 0, "", "VPN disconnect: the IKE SA is deleted");
+    Command(VpnCommand{VpnCommand::Kind::kDisconnect, {}, std::nullopt});
+    vpn_.reset();
+    vpn_connecting_ = false;
+    vpn_confirmed_local_.reset();
+  }
+  Action(now, 0, "", "shutdown complete");
+  Pump(now);
 }
 
 // ---- Outputs ----

@@ -54,6 +54,22 @@
 //     tnc is ignored.
 //   * Interfaces are independent (R20).
 //
+// ---- Clean stop (Shutdown) ----
+// Shutdown(now) blocks user data at once (the kill switch stays: nothing
+// leaks while the MN stops) and deregisters every binding an engine holds,
+// the way it was made (RFC 5944 3.6.1.2: Lifetime 0, the binding's care-of
+// address): a c binding directly from its interface's care-of address, an
+// f binding through its FA, the mc binding through the tunnel engine (its
+// request leaves from the TIA into the VPN). A binding whose path is gone
+// (its address left the interface, the VPN is down) is left to expire at
+// the i-HA. Once every deregistration was answered (accepted or denied) or
+// gave up, or after config.shutdown_wait at the latest, every engine stops,
+// every interface goes down, and a VpnCommand kDisconnect is issued if a VPN
+// is up (or being set up): the deregistration through the tunnel must leave
+// before the tunnel goes. shutdown_complete() then stays true; inputs after
+// Shutdown() change no decision (link and address changes are ignored,
+// OnAddress says kState), replies still reach the engines.
+//
 // ---- Call order (as every core, mip4/io.h) ----
 //   1. an input: OnLinkUp / OnLinkDown / OnAddress / OnAddressLost, OnUdp /
 //      OnIpPacket (Mobile IPv4 traffic per interface, the tunnel's with
@@ -128,9 +144,26 @@ struct ControllerConfig {
   // on links whose DHCP domain name is one of these; every other link is
   // untrusted without probing.
   std::vector<std::string> probe_domains;
+  // Shutdown(): how long to wait at most for the answers to the
+  // deregistrations (the engines retransmit meanwhile as configured in
+  // `mip`) before stopping anyway.
+  Duration shutdown_wait = Duration::Seconds(2);
 
   // kInvalidArgument naming the field.
   Status Validate() const;
+};
+
+// The settings a running controller takes (a SIGHUP reload): each applies
+// from the next decision that reads it, and no current state changes:
+// use_foreign_agents when a trusted link next considers its FA (an
+// interface in f stays there until its next move), t_monitor and
+// monitor_margin from the next (re-)registration, probe_domains from the
+// next connectivity change.
+struct LiveSettings {
+  bool use_foreign_agents = true;
+  Duration t_monitor = Duration::Seconds(60);
+  Duration monitor_margin = Duration::Seconds(10);
+  std::vector<std::string> probe_domains;
 };
 
 // What the runtime learned about an interface's address (a DHCP lease or a
@@ -249,6 +282,21 @@ class MnController {
 
   void OnTimeout(Timestamp now);
 
+  // --- Reconfiguration ---
+  // kInvalidArgument naming the field (and nothing changes) when the
+  // settings do not validate with the rest of the config.
+  Status ApplyLiveSettings(const LiveSettings& settings);
+  // The controller's and its engines' log level.
+  void set_log_level(LogLevel level);
+
+  // --- Clean stop (see the file comment) ---
+  // Blocks user data, deregisters, then disconnects the VPN. Idempotent.
+  void Shutdown(Timestamp now);
+  bool shutting_down() const { return shutting_down_; }
+  // Every deregistration answered or given up, engines stopped, the VPN
+  // told to disconnect.
+  bool shutdown_complete() const { return shutdown_complete_; }
+
   // --- Outputs ---
   std::optional<mip4::Transmit> PollTransmit();
   std::optional<VpnCommand> PollVpnCommand();
@@ -303,6 +351,9 @@ class MnController {
   void PumpEngine(Timestamp now, Interface* ifc, mip4::MobileNodeRegistration& engine);
   void HandleEngineEvent(Timestamp now, Interface* ifc, const mip4::MnEvent& e);
   void HandleTunnelEvent(Timestamp now, const mip4::MnEvent& e);
+  // While shutting down: only the answers to the deregistrations matter.
+  void HandleShutdownEvent(Timestamp now, int ifindex, const mip4::MnEvent& e);
+  void MaybeFinishShutdown(Timestamp now);
   void Emit(ControllerEvent e);
   void Note(Timestamp now, ControllerEvent::Kind kind, int ifindex, const std::string& requirement,
             const std::string& text);
@@ -340,6 +391,9 @@ class MnController {
   std::deque<ControllerEvent> events_;
   ControllerCounters counters_;
   bool pumping_ = false;
+  bool shutting_down_ = false;
+  bool shutdown_complete_ = false;
+  Timestamp shutdown_deadline_ = Timestamp::Infinite();
 };
 
 }  // namespace mipsec::mn

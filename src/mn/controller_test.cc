@@ -21,6 +21,7 @@
 #include "common/random.h"
 #include "common/secret.h"
 #include "mip4/codec/agent_advertisement.h"
+#include "mip4/codec/registration_request.h"
 #include "mip4/ha/home_agent.h"
 #include "mip4/security/sa_database.h"
 #include "mip4/security/security_association.h"
@@ -78,6 +79,7 @@ class World {
   std::map<int, Ipv4Address> nat;
   std::vector<Ipv4Prefix> extra_trusted;
   bool ha_rfc5265 = true;  // false: a plain RFC 5944 HA, never a TNC
+  bool ha_silent = false;  // the i-HA receives nothing (e.g. it went away)
   ControllerConfig config;
 
   World() {
@@ -186,6 +188,8 @@ class World {
     Ipv4Address src, dst;
     bool registration = false;  // UDP to port 434 with type 1
     bool user = false;          // IP-in-IP or UDP tunnel data from the MN
+    std::optional<std::uint16_t> lifetime;  // a registration's (0: deregistration)
+    Ipv4Address care_of;                    // a registration's care-of address
   };
   std::vector<Sent> sent;
   std::vector<std::pair<Timestamp, VpnCommand>> commands;
@@ -281,8 +285,16 @@ class World {
       int ifindex = u->ifindex.value_or(0);
       bool tunnel = ifindex == kTun;
       Sent s{now_, ifindex, u->local.address, u->remote.address,
-             !u->payload.empty() && u->payload[0] == 1, !u->payload.empty() && u->payload[0] == 4};
+             !u->payload.empty() && u->payload[0] == 1, !u->payload.empty() && u->payload[0] == 4,
+             std::nullopt, Ipv4Address()};
+      if (s.registration) {
+        if (auto q = mip4::ParseRegistrationRequest(u->payload); q.ok()) {
+          s.lifetime = q->request.lifetime;
+          s.care_of = q->request.care_of_address;
+        }
+      }
       sent.push_back(s);
+      if (ha_silent) return;
       if (u->remote.address == kFa) {
         RelayViaFa(*u);
         return;
@@ -324,7 +336,7 @@ class World {
     }
     if (ifindex == 0 && vpn_tia_ && parsed->header.src == *vpn_tia_) ifindex = kTun;
     sent.push_back(Sent{now_, ifindex, parsed->header.src, parsed->header.dst, false,
-                        parsed->header.protocol == 4});
+                        parsed->header.protocol == 4, std::nullopt, Ipv4Address()});
   }
 
   void RelayViaFa(const mip4::UdpTransmit& u) {
@@ -744,6 +756,37 @@ TEST(MnController, R22_TMonitorReregistersAndBlocksWhenItLapses) {
   EXPECT_TRUE(w.HasRequirement("R22"));
 }
 
+TEST(MnController, R22_LiveSettingsApplyFromTheNextRegistration) {
+  World w;
+  w.config.vpn = false;
+  w.Start();
+  w.Attach(kEth0, Net::kInside, kInside1);
+  w.RunFor(Duration::Millis(10));
+  ASSERT_EQ(w.mn().state(kEth0), IfState::kInsideC);
+  const std::size_t events = w.events.size();
+  // A margin not below T_MONITOR is refused whole.
+  LiveSettings bad{true, Duration::Seconds(30), Duration::Seconds(30), {}};
+  EXPECT_EQ(w.mn().ApplyLiveSettings(bad).error().code(), Errc::kInvalidArgument);
+  EXPECT_EQ(w.mn().config().t_monitor, Duration::Seconds(60));
+  LiveSettings good{false, Duration::Seconds(30), Duration::Seconds(5), {"corp.example.com"}};
+  ASSERT_TRUE(w.mn().ApplyLiveSettings(good).ok());
+  EXPECT_EQ(w.mn().config().t_monitor, Duration::Seconds(30));
+  EXPECT_FALSE(w.mn().config().use_foreign_agents);
+  // No state changed.
+  EXPECT_EQ(w.events.size(), events);
+  EXPECT_EQ(w.mn().state(kEth0), IfState::kInsideC);
+  std::size_t n = w.Registrations(kEth0).size();
+  // The running cycle keeps its schedule (60 - 10 s)...
+  w.RunUntil(Ms(50'000 + 100));
+  ASSERT_EQ(w.Registrations(kEth0).size(), n + 1);
+  EXPECT_EQ(w.Registrations(kEth0).back().at, Ms(50'000));
+  // ...the next one follows the new settings (30 - 5 s).
+  w.RunUntil(Ms(75'000 + 100));
+  ASSERT_EQ(w.Registrations(kEth0).size(), n + 2);
+  EXPECT_EQ(w.Registrations(kEth0).back().at, Ms(75'000));
+  EXPECT_EQ(w.mn().state(kEth0), IfState::kInsideC);
+}
+
 // ---- R7, R8, R10: foreign agents ----
 
 mip4::AgentAdvertisement FaAdvertisement() {
@@ -961,6 +1004,183 @@ TEST(MnController, R21_LinkDownStopsUserDataAtOnce) {
   EXPECT_EQ(w.mn().plane(kEth0), DataPlane::kBlocked);
   EXPECT_EQ(w.SendUser(), SendVerdict::kBlocked);
   EXPECT_FALSE(w.mn().active_interface());
+}
+
+// ---- Clean stop: deregistration (RFC 5944 3.6.1.2), then the VPN ----
+
+// The deregistrations sent at or after `from`: registrations with Lifetime 0.
+std::vector<World::Sent> Deregistrations(const World& w, Timestamp from) {
+  std::vector<World::Sent> v;
+  for (const World::Sent& s : w.sent) {
+    if (s.registration && s.at >= from && s.lifetime == std::optional<std::uint16_t>(0)) {
+      v.push_back(s);
+    }
+  }
+  return v;
+}
+
+std::optional<Timestamp> EventAt(const World& w, const std::string& text) {
+  for (const ControllerEvent& e : w.events) {
+    if (e.text.find(text) != std::string::npos) return e.at;
+  }
+  return std::nullopt;
+}
+
+TEST(MnController, ShutdownInCBlocksAtOnceDeregistersDirectlyThenDisconnectsTheVpn) {
+  World w;
+  w.Start();
+  w.Attach(kEth0, Net::kInside, kInside1);
+  w.RunFor(Duration::Millis(200));
+  ASSERT_EQ(w.mn().state(kEth0), IfState::kInsideC);
+  ASSERT_TRUE(w.mn().vpn_up());  // kept alive, idle (R15)
+  ASSERT_EQ(w.ha().Bindings(kHome).size(), 1u);
+  ASSERT_EQ(w.SendUser(), SendVerdict::kTunnelled);
+  const std::size_t cmds = w.commands.size();
+
+  const Timestamp stop = w.now();
+  w.mn().Shutdown(stop);
+  w.Drain();
+  // User data is blocked in the same step: the kill switch stays.
+  EXPECT_TRUE(w.mn().shutting_down());
+  EXPECT_FALSE(w.mn().shutdown_complete());
+  EXPECT_FALSE(w.mn().active_interface());
+  EXPECT_EQ(w.mn().plane(kEth0), DataPlane::kBlocked);
+  EXPECT_EQ(w.SendUser(), SendVerdict::kBlocked);
+  // RFC 5944 3.6.1.2: Lifetime 0 for the binding's care-of address, from
+  // it, on its interface, straight to the i-HA.
+  auto d = Deregistrations(w, stop);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].at, stop);
+  EXPECT_EQ(d[0].ifindex, kEth0);
+  EXPECT_EQ(d[0].src, kInside1);
+  EXPECT_EQ(d[0].dst, kHa);
+  EXPECT_EQ(d[0].care_of, kInside1);
+  // The VPN stays until the deregistration is answered.
+  EXPECT_EQ(w.commands.size(), cmds);
+
+  w.RunFor(Duration::Millis(100));
+  EXPECT_TRUE(w.ha().Bindings(kHome).empty()) << "the i-HA accepted the deregistration";
+  EXPECT_TRUE(w.mn().shutdown_complete());
+  EXPECT_EQ(w.mn().state(kEth0), IfState::kDown);
+  ASSERT_EQ(w.commands.size(), cmds + 1);
+  EXPECT_EQ(w.commands.back().second.kind, VpnCommand::Kind::kDisconnect);
+  auto accepted = EventAt(w, "the i-HA accepted the deregistration of care-of 10.2.0.100");
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(*accepted, stop + Duration::Millis(4));  // one RTT
+  EXPECT_GE(w.commands.back().first, *accepted);
+  EXPECT_FALSE(w.mn().vpn_up());
+  EXPECT_TRUE(EventAt(w, "shutdown complete"));
+  EXPECT_EQ(w.mn().NextTimeout(), Timestamp::Infinite());
+  // Nothing more leaves, and nothing new starts.
+  const std::size_t sent = w.sent.size();
+  w.RunFor(Duration::Seconds(120));
+  w.mn().OnLinkUp(w.now(), kWlan0, "wlan0");
+  AddressInfo info;
+  info.address = kInside2;
+  EXPECT_EQ(w.mn().OnAddress(w.now(), kWlan0, info).error().code(), Errc::kState);
+  w.Drain();
+  EXPECT_EQ(w.sent.size(), sent);
+  EXPECT_EQ(w.SendUser(), SendVerdict::kBlocked);
+  // Idempotent.
+  w.mn().Shutdown(w.now());
+  w.Drain();
+  EXPECT_EQ(w.commands.size(), cmds + 1);
+}
+
+TEST(MnController, ShutdownInFDeregistersThroughTheForeignAgent) {
+  World w;
+  w.config.vpn = false;
+  w.Start();
+  w.Attach(kEth0, Net::kInside, kInside1);
+  Bytes adv = *mip4::BuildAgentAdvertisementPacket(kFa, Ipv4Address::AllSystems(),
+                                                   FaAdvertisement());
+  (void)w.mn().OnIpPacket(w.now(), kEth0, adv);
+  w.Drain();
+  w.RunFor(Duration::Millis(50));
+  ASSERT_EQ(w.mn().state(kEth0), IfState::kInsideF);
+  ASSERT_EQ(w.ha().Bindings(kHome).size(), 1u);
+  const Timestamp stop = w.now();
+  w.mn().Shutdown(stop);
+  w.Drain();
+  auto d = Deregistrations(w, stop);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].src, kHome);  // RFC 5944 3.6.1.1: through the FA, from the home address
+  EXPECT_EQ(d[0].dst, kFa);
+  EXPECT_EQ(d[0].care_of, kFa);
+  w.RunFor(Duration::Millis(100));
+  EXPECT_TRUE(w.ha().Bindings(kHome).empty());
+  EXPECT_TRUE(w.mn().shutdown_complete());
+  EXPECT_TRUE(w.commands.empty());  // no VPN configured: nothing to disconnect
+}
+
+TEST(MnController, ShutdownInMcDeregistersThroughTheTunnelBeforeTheVpnGoes) {
+  World w;
+  w.Start();
+  ToMc(w);
+  ASSERT_EQ(w.ha().Bindings(kHome).size(), 1u);
+  const std::size_t cmds = w.commands.size();
+  const Timestamp stop = w.now();
+  w.mn().Shutdown(stop);
+  w.Drain();
+  EXPECT_EQ(w.SendUser(), SendVerdict::kBlocked);
+  auto d = Deregistrations(w, stop);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].ifindex, kTun);
+  EXPECT_EQ(d[0].src, kTia);
+  EXPECT_EQ(d[0].care_of, kTia);
+  EXPECT_EQ(w.commands.size(), cmds);  // the tunnel must carry it first
+  w.RunFor(Duration::Millis(100));
+  EXPECT_TRUE(w.ha().Bindings(kHome).empty());
+  EXPECT_TRUE(w.mn().shutdown_complete());
+  ASSERT_EQ(w.commands.size(), cmds + 1);
+  EXPECT_EQ(w.commands.back().second.kind, VpnCommand::Kind::kDisconnect);
+  // The reply came back through the tunnel (2 x 11 ms) before the disconnect.
+  EXPECT_EQ(w.commands.back().first, stop + Duration::Millis(22));
+}
+
+TEST(MnController, ShutdownIsBoundedWhenTheHomeAgentDoesNotAnswer) {
+  World w;
+  w.config.mip.max_retransmissions = 5;  // 1+2+4+8+16+32 s: far beyond the wait
+  w.Start();
+  w.Attach(kEth0, Net::kInside, kInside1);
+  w.RunFor(Duration::Millis(200));
+  ASSERT_EQ(w.mn().state(kEth0), IfState::kInsideC);
+  ASSERT_TRUE(w.mn().vpn_up());
+  w.ha_silent = true;
+  const Timestamp stop = w.now();
+  w.mn().Shutdown(stop);
+  w.Drain();
+  w.RunFor(Duration::Millis(1999));
+  EXPECT_FALSE(w.mn().shutdown_complete());
+  EXPECT_EQ(w.mn().SendPacket(w.now(), Bytes(10, 0)).ok(), false);
+  // Retransmitted after 1 s as the engine's settings say, then given up at
+  // shutdown_wait (2 s).
+  EXPECT_EQ(Deregistrations(w, stop).size(), 2u);
+  w.RunFor(Duration::Millis(1));
+  EXPECT_TRUE(w.mn().shutdown_complete());
+  ASSERT_FALSE(w.commands.empty());
+  EXPECT_EQ(w.commands.back().second.kind, VpnCommand::Kind::kDisconnect);
+  EXPECT_EQ(w.commands.back().first, stop + Duration::Seconds(2));
+  EXPECT_TRUE(EventAt(w, "deregistration unanswered"));
+  EXPECT_EQ(w.ha().Bindings(kHome).size(), 1u);  // left to expire
+  const std::size_t sent = w.sent.size();
+  w.RunFor(Duration::Seconds(60));
+  EXPECT_EQ(w.sent.size(), sent);  // no more retransmissions
+}
+
+TEST(MnController, ShutdownWithNothingRegisteredCompletesAtOnce) {
+  World w;
+  w.config.vpn = false;
+  w.Start();
+  w.Attach(kEth0, Net::kOutside, kOutside1);  // probing, untrusted, no binding
+  const Timestamp stop = w.now();
+  w.mn().Shutdown(stop);
+  w.Drain();
+  EXPECT_TRUE(w.mn().shutdown_complete());
+  EXPECT_TRUE(Deregistrations(w, stop).empty());
+  const std::size_t sent = w.sent.size();
+  w.RunFor(Duration::Seconds(30));
+  EXPECT_EQ(w.sent.size(), sent);  // the probe's retransmissions stopped too
 }
 
 TEST(MnController, BadInputIsRefusedAndChangesNothing) {

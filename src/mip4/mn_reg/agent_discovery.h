@@ -169,6 +169,7 @@ class AgentDiscovery {
   const std::vector<AgentInfo>& agents() const { return agents_; }
   const AgentInfo* Find(int ifindex, Ipv4Address address) const;
   const AgentDiscoveryCounters& counters() const { return counters_; }
+  void set_log_level(LogLevel level) { log_.set_min_level(level); }  // a reload
 
  private:
   enum class Timer { kSolicit, kExpiry, kCount };

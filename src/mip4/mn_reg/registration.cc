@@ -236,6 +236,24 @@ Status MobileNodeRegistration::Deregister(Timestamp now, int ifindex,
   return Start(now, std::move(a));
 }
 
+Status MobileNodeRegistration::DeregisterBinding(Timestamp now) {
+  if (!binding_) return Error(Errc::kState, "no binding to deregister");
+  if (!binding_->foreign_agent) return Deregister(now, binding_->ifindex, binding_->care_of_address);
+  // RFC 5944 3.6.1.2: the care-of address of this binding, Lifetime 0;
+  // 3.6.1.1: registering with a foreign agent, the request goes to the
+  // agent's address from the home address (0.0.0.0 without one).
+  const ForeignAgentTarget& fa = *binding_->foreign_agent;
+  Attempt a;
+  a.kind = AttemptKind::kDeregister;
+  a.ifindex = binding_->ifindex;
+  a.coa = binding_->care_of_address;
+  a.source = home_address_.value_or(Ipv4Address::Any());
+  a.destination = fa.agent_address;
+  a.fa = fa;
+  a.lifetime = 0;
+  return Start(now, std::move(a));
+}
+
 Status MobileNodeRegistration::Reregister(Timestamp now) {
   if (!binding_) return Error(Errc::kState, "no binding to re-register");
   Attempt a;

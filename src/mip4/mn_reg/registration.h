@@ -346,6 +346,13 @@ class MobileNodeRegistration {
   // address to the HA. With `coa`: deletes that binding (Lifetime 0), sent
   // from coa. kState without a known home address.
   Status Deregister(Timestamp now, int ifindex, std::optional<Ipv4Address> coa = std::nullopt);
+  // Deletes the current binding the way it was registered (RFC 5944
+  // 3.6.1.2: Lifetime 0, Care-of Address = the binding's): a co-located one
+  // directly to the HA from the care-of address, an FA one through that FA
+  // from the home address (3.6.1.1), on the binding's interface. The
+  // binding stays until the reply (DeregisteredEvent). kState without a
+  // binding.
+  Status DeregisterBinding(Timestamp now);
   // Re-registers the current binding now (e.g. the RFC 5265 T_MONITOR
   // cycle). kState without a binding.
   Status Reregister(Timestamp now);
@@ -389,6 +396,10 @@ class MobileNodeRegistration {
   // The configured or learned home address.
   std::optional<Ipv4Address> home_address() const { return home_address_; }
   const MnCounters& counters() const { return counters_; }
+  void set_log_level(LogLevel level) {  // a reload
+    log_.set_min_level(level);
+    discovery_.set_log_level(level);
+  }
   const MobileNodeConfig& config() const { return config_; }
   AgentDiscovery& discovery() { return discovery_; }
   const AgentDiscovery& discovery() const { return discovery_; }

@@ -168,6 +168,60 @@ TEST_F(RegistrationTest, DeregisterAtHomeUsesLifetimeZeroAndHomeAsCareOf) {
   EXPECT_EQ(mn_->NextTimeout(), Timestamp::Infinite());
 }
 
+TEST_F(RegistrationTest, DeregisterBindingDeletesItTheWayItWasRegistered) {
+  Make();
+  EXPECT_EQ(mn_->DeregisterBinding(At(0)).error().code(), Errc::kState);  // no binding
+  EXPECT_TRUE(DrainUdp().empty());
+  // Co-located: from the care-of address straight to the HA (3.6.1.1),
+  // Lifetime 0 and the binding's care-of address (3.6.1.2).
+  RegisterNow(At(0), Addr("192.0.2.10"));
+  ASSERT_TRUE(mn_->DeregisterBinding(At(5)).ok());
+  UdpTransmit t = OneUdp();
+  EXPECT_EQ(t.local.address, Addr("192.0.2.10"));
+  EXPECT_EQ(t.remote.address, Addr("10.1.0.1"));
+  EXPECT_EQ(t.ifindex, std::optional<int>(kIf));
+  Result<ParsedRegistrationRequest> p = ParseRegistrationRequest(t.payload);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->request.lifetime, 0);
+  EXPECT_EQ(p->request.care_of_address, Addr("192.0.2.10"));
+  EXPECT_TRUE(mn_->binding().has_value());  // until the reply
+  std::optional<Bytes> reply = ha_->HandleTransmit(At(5), t);
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(mn_->OnUdp(At(5), ReplyFor(t, *reply)).ok());
+  ASSERT_EQ(EventsOf<DeregisteredEvent>().size(), 1u);
+  EXPECT_FALSE(mn_->binding().has_value());
+
+  // Through a foreign agent: from the home address to the agent, TTL 255,
+  // D clear, the FA's care-of address.
+  ForeignAgentTarget fa{Addr("192.0.2.1"), Addr("192.0.2.2"), 600, true};
+  ASSERT_TRUE(mn_->RegisterViaFa(At(10), fa, kIf).ok());
+  t = OneUdp();
+  reply = ha_->HandleTransmit(At(10), t);  // the FA relays both ways
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(mn_->OnUdp(At(10), ReplyFor(t, *reply)).ok());
+  ASSERT_TRUE(mn_->binding().has_value());
+  ASSERT_TRUE(mn_->binding()->foreign_agent.has_value());
+  ASSERT_TRUE(mn_->DeregisterBinding(At(20)).ok());
+  t = OneUdp();
+  EXPECT_EQ(t.local.address, Addr("10.1.0.5"));
+  EXPECT_EQ(t.remote, (Ipv4Endpoint{Addr("192.0.2.1"), kMipPort}));
+  EXPECT_EQ(t.ttl, std::optional<std::uint8_t>(255));
+  p = ParseRegistrationRequest(t.payload);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->request.lifetime, 0);
+  EXPECT_EQ(p->request.care_of_address, Addr("192.0.2.2"));
+  EXPECT_FALSE(p->request.decapsulation_by_mn);
+  EXPECT_FALSE(p->request.reverse_tunnel);
+  reply = ha_->HandleTransmit(At(20), t);
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(mn_->OnUdp(At(20), ReplyFor(t, *reply)).ok());
+  std::vector<DeregisteredEvent> d = EventsOf<DeregisteredEvent>();
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].care_of_address, Addr("192.0.2.2"));
+  EXPECT_FALSE(mn_->binding().has_value());
+  EXPECT_FALSE(mn_->pending());
+}
+
 // --- Registration outcome ---
 
 TEST_F(RegistrationTest, AcceptedReplyGivesBindingTimedFromTheRequest) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -308,12 +309,57 @@ void RenderSas(const json& data, std::ostringstream& o) {
   }
 }
 
+// The mobile node's `history`, one decision per line, oldest first:
+//   2026-12-01T02:50:44.123Z  eth0  state       detecting -> c  [R11 R22 R24]  authenticated...
+//   2026-12-01T02:50:44.125Z  eth0  data-plane  mip             [R2 R10 R11]   inside on eth0
+void RenderHistory(const json& data, std::ostringstream& o) {
+  auto events = data.find("events");
+  if (events == data.end() || !events->is_array()) {
+    Render(data, "", o);
+    return;
+  }
+  if (events->empty()) {
+    o << "no events\n";
+    return;
+  }
+  std::vector<std::array<std::string, 6>> lines;
+  std::array<std::size_t, 6> width{};
+  for (const json& e : *events) {
+    if (!e.is_object()) continue;
+    std::string detail;
+    if (auto f = e.find("from"); f != e.end() && f->is_string()) {
+      detail = f->get<std::string>() + " -> " + Field(e, "to");
+    } else if (auto p = e.find("data_plane"); p != e.end() && p->is_string()) {
+      detail = p->get<std::string>();
+    }
+    const std::string req = Field(e, "requirement");
+    std::array<std::string, 6> l = {Field(e, "time"), Field(e, "interface"), Field(e, "kind"),
+                                    detail, req.empty() || req == "-" ? "" : "[" + req + "]",
+                                    Field(e, "text")};
+    for (std::size_t c = 0; c < l.size(); ++c) width[c] = std::max(width[c], l[c].size());
+    lines.push_back(std::move(l));
+  }
+  for (const auto& l : lines) {
+    std::string s;
+    for (std::size_t c = 0; c < l.size(); ++c) {
+      s += l[c];
+      if (c + 1 < l.size()) s += std::string(width[c] - l[c].size() + 2, ' ');
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    o << s << "\n";
+  }
+}
+
 }  // namespace
 
 std::string FormatHuman(const std::string& command, const json& data) {
-  if (command != "sas" || !data.is_object()) return FormatHuman(data);
+  if (!data.is_object() || (command != "sas" && command != "history")) return FormatHuman(data);
   std::ostringstream o;
-  RenderSas(data, o);
+  if (command == "history") {
+    RenderHistory(data, o);
+  } else {
+    RenderSas(data, o);
+  }
   return o.str();
 }
 

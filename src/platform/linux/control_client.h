@@ -41,7 +41,10 @@ Result<nlohmann::ordered_json> ControlQuery(const std::string& path, const nlohm
 std::string FormatHuman(const nlohmann::ordered_json& data);
 // The same for `command`'s answer: "sas" (the gateway's, and later the
 // MN's) is shown like `swanctl --list-sas`, one block per IKE SA with its
-// CHILD SAs; every other command through FormatHuman(data).
+// CHILD SAs (without a "sas" list, e.g. the MN's VPN summary, as
+// FormatHuman(data)); "history" (the MN's) one decision per line: time,
+// interface, kind, from -> to or data plane, [requirement], text; every
+// other command through FormatHuman(data).
 std::string FormatHuman(const std::string& command, const nlohmann::ordered_json& data);
 
 }  // namespace mipsec::platform

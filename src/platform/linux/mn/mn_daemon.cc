@@ -27,7 +27,7 @@ namespace mipsec::mnd {
 
 namespace {
 
-constexpr std::size_t kRecentEvents = 64;
+constexpr std::size_t kRecentEvents = 256;  // `mipsec ctl -d mn history`
 constexpr std::uint16_t kDhcpClientPort = 68;
 
 mip4::UdpTunnelPolicy ToPolicy(config::MnUdpTunnel p) {
@@ -68,8 +68,10 @@ MnDaemon::MnDaemon(const config::MnConfig& config, LogSink* sink)
     : config_(config), log_(sink, "mn", config.log_level), rx_(16), tun_buffer_(65536) {}
 
 Result<std::unique_ptr<MnDaemon>> MnDaemon::Create(const config::MnConfig& config,
+                                                   const MnDaemonOptions& options,
                                                    LogSink* sink) {
   std::unique_ptr<MnDaemon> d(new MnDaemon(config, sink));
+  d->options_ = options;
   MIPSEC_TRY(d->Init());
   return d;
 }
@@ -77,14 +79,17 @@ Result<std::unique_ptr<MnDaemon>> MnDaemon::Create(const config::MnConfig& confi
 Status MnDaemon::Init() {
   MIPSEC_ASSIGN_OR_RETURN(loop_, platform::EpollEventLoop::Create());
   arp_ = std::make_unique<platform::GratuitousArp>(*loop_);
-  MIPSEC_TRY(loop_->HandleSignal(SIGINT, [this](int) { loop_->Stop(); }));
-  MIPSEC_TRY(loop_->HandleSignal(SIGTERM, [this](int) {
-    MIPSEC_LOG(log_, kNotice) << "SIGTERM: stopping";
-    loop_->Stop();
-  }));
+  // The clean stop (deregistration first: mn_daemon_ops.cc).
+  MIPSEC_TRY(loop_->HandleSignal(SIGINT, [this](int) { BeginShutdown("SIGINT"); }));
+  MIPSEC_TRY(loop_->HandleSignal(SIGTERM, [this](int) { BeginShutdown("SIGTERM"); }));
+  MIPSEC_TRY(loop_->HandleSignal(SIGHUP, [this](int) { (void)Reload(); }));
   MIPSEC_TRY(loop_->HandleSignal(SIGUSR1, [this](int) {
     MIPSEC_LOG(log_, kNotice) << CountersLine();
   }));
+  // Before anything on the host changes: a second daemon with the same
+  // socket stops here.
+  started_ = loop_->Now();
+  MIPSEC_TRY(OpenControlSocket());
   MIPSEC_ASSIGN_OR_RETURN(netlink_, platform::LinuxNetlink::Open());
   MIPSEC_ASSIGN_OR_RETURN(monitor_,
                           netlink_->Subscribe(platform::kLinkEvents | platform::kAddressEvents));
@@ -214,6 +219,7 @@ Status MnDaemon::Init() {
 }
 
 MnDaemon::~MnDaemon() {
+  control_.reset();  // socket file removed
   if (ike_) {
     restarting_vpn_ = true;  // no controller news from here on
     ike_->TerminateAll();
@@ -799,6 +805,7 @@ void MnDaemon::Drain(Timestamp /*now*/) {
   ApplyHomeRule();
   draining_ = false;
   loop_->SetDeadline(timer_, controller_->NextTimeout());
+  if (stopping_) StopIfShutDown();
 }
 
 void MnDaemon::ApplyHomeRule() {
@@ -1234,12 +1241,29 @@ void MnDaemon::DeleteRule(const platform::Rule& r) {
   }
 }
 
+void MnDaemon::SetLogLevel(LogLevel level) {
+  log_.set_min_level(level);
+  controller_->set_log_level(level);
+  for (auto& ifc : ifcs_) {
+    if (ifc->dhcp) ifc->dhcp->set_log_level(level);
+  }
+}
+
 // ---- Queries ----
 
 MnStatus MnDaemon::status() const {
   MnStatus s;
   s.mode = std::string(controller_->mode());
   s.home_address = config_.home_address;
+  s.home_agent = config_.home_agent;
+  s.tun = tun_->name();
+  s.tun_ifindex = tun_->ifindex();
+  s.vpn_configured = config_.vpn.has_value();
+  s.vpn = controller_->vpn();
+  s.shutting_down = controller_->shutting_down();
+  s.now = loop_->Now();
+  s.realtime_ns = platform::RealtimeNanos();
+  s.started = started_;
   for (const auto& ifc : ifcs_) {
     MnInterfaceStatus i;
     i.name = ifc->cfg.name;

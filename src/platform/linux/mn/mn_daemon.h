@@ -94,8 +94,26 @@
 //       PathConfirmed becomes OnVpnPathConfirmed; an IKE SA that goes down
 //       (not replaced on the controller's own order) becomes OnVpnDown.
 //
+// Clean stop (SIGTERM, SIGINT, Stop()): MnController::Shutdown blocks user
+// data at once and deregisters every binding (RFC 5944 3.6.1.2; the c
+// binding from its interface, the f binding through its FA, the mc binding
+// through the tunnel), then disconnects the VPN; the loop runs on until the
+// controller reports shutdown_complete() or options.shutdown_grace passed
+// (default 3 s), then Run() returns Ok (exit 0) and the destructor undoes
+// the host changes. A second signal stops at once.
+// Reload (SIGHUP): options.config_path is parsed in full first
+// (config::LoadMnConfig); a bad file logs "reload failed, running
+// configuration kept: mn.toml:12: key: reason" and changes nothing. Applied
+// live (config::DiffMnConfig): log_level, use_foreign_agents, t_monitor,
+// monitor_margin, probe_domains (mn::LiveSettings: each from the next
+// decision that reads it); every other key is named in one warning "not
+// applied (needs a restart): ..." and keeps its running value.
+// Control socket (`mipsec ctl -d mn`, control_server.h): status,
+// interfaces, history, sas, counters (mn_control.h), at
+// options.control_socket, else config.control_socket.
+//
 // Threading: one loop thread (the ESP data path has its own RX/TX workers,
-// ike_runtime.h); Run() blocks until Stop() or SIGINT/SIGTERM.
+// ike_runtime.h); Run() blocks until the clean stop is over.
 #ifndef MIPSEC_PLATFORM_LINUX_MN_MN_DAEMON_H_
 #define MIPSEC_PLATFORM_LINUX_MN_MN_DAEMON_H_
 
@@ -114,6 +132,7 @@
 #include "crypto/random.h"
 #include "dhcp/client.h"
 #include "mn/controller.h"
+#include "platform/linux/control_server.h"
 #include "platform/linux/epoll_event_loop.h"
 #include "platform/linux/gratuitous_arp.h"
 #include "platform/linux/ikev2/ike_runtime.h"
@@ -155,15 +174,33 @@ struct MnInterfaceStatus {
   std::uint32_t table = 0;
 };
 
-// The `status` query (for `mipsec ctl` later and the tests).
+// The `status` query (for `mipsec ctl`, mn_control.h, and the tests).
 struct MnStatus {
   std::string mode;  // "c", "f", "mc", "home" or "" (no interface carries user data)
   std::optional<std::string> active;  // the interface carrying user data
   Ipv4Address home_address;
+  Ipv4Address home_agent;
+  std::string tun;
+  int tun_ifindex = 0;  // events on it are the tunnel's
+  bool vpn_configured = false;
+  std::optional<mn::VpnUp> vpn;  // the VPN as the controller sees it
+  bool shutting_down = false;
+  Timestamp now;                 // the loop's clock at the snapshot
+  std::int64_t realtime_ns = 0;  // CLOCK_REALTIME at the snapshot (event times)
+  Timestamp started;
   std::vector<MnInterfaceStatus> interfaces;
   mn::ControllerCounters controller;
   MnDaemonCounters daemon;
   std::vector<mn::ControllerEvent> recent;  // the last events, oldest first
+};
+
+struct MnDaemonOptions {
+  std::string config_path;     // SIGHUP re-reads it (empty: reload refused)
+  std::string control_socket;  // empty: config.control_socket
+  // --log-level: wins over the file's log_level at every reload.
+  std::optional<LogLevel> log_level;
+  // SIGTERM: how long the deregistrations (and the VPN disconnect) may take.
+  Duration shutdown_grace = Duration::Seconds(3);
 };
 
 class MnDaemon {
@@ -172,14 +209,24 @@ class MnDaemon {
   // and every interface's sockets, installs the TUN routes and starts
   // detection on the interfaces that are up. Errors name the step; on error
   // everything done so far is undone. `sink` must outlive the daemon.
-  static Result<std::unique_ptr<MnDaemon>> Create(const config::MnConfig& config, LogSink* sink);
+  static Result<std::unique_ptr<MnDaemon>> Create(const config::MnConfig& config,
+                                                  const MnDaemonOptions& options, LogSink* sink);
+  static Result<std::unique_ptr<MnDaemon>> Create(const config::MnConfig& config, LogSink* sink) {
+    return Create(config, MnDaemonOptions{}, sink);
+  }
   ~MnDaemon();
   MnDaemon(const MnDaemon&) = delete;
   MnDaemon& operator=(const MnDaemon&) = delete;
 
-  // Runs until Stop() or SIGINT/SIGTERM (handlers installed by Create).
+  // Runs until the clean stop (Stop() or SIGINT/SIGTERM, handlers
+  // installed by Create) is over.
   Status Run();
-  void Stop() { loop_->Stop(); }
+  // The clean stop (see the file comment); a second call stops at once.
+  // Loop thread only.
+  void Stop() { BeginShutdown("stop requested"); }
+  // SIGHUP: re-reads options.config_path (see the file comment). The Error
+  // (nothing changed) is also logged.
+  Status Reload();
   // One round of the loop (tests that drive the daemon themselves).
   Result<std::size_t> RunOnce(Duration max_wait) { return loop_->RunOnce(max_wait); }
 
@@ -192,6 +239,12 @@ class MnDaemon {
   struct Ifc;
   explicit MnDaemon(const config::MnConfig& config, LogSink* sink);
   Status Init();
+  // mn_daemon_ops.cc: the control socket, the clean stop.
+  Status OpenControlSocket();
+  void BeginShutdown(const char* why);
+  void StopIfShutDown();
+  // The daemon's, the controller's and the DHCP clients' (a reload).
+  void SetLogLevel(LogLevel level);
 
   Ifc* FindByIndex(int ifindex);
   void OnNetlink();
@@ -236,6 +289,7 @@ class MnDaemon {
   void DeleteRule(const platform::Rule& r);
 
   config::MnConfig config_;
+  MnDaemonOptions options_;
   Logger log_;
   std::unique_ptr<platform::EpollEventLoop> loop_;
   std::unique_ptr<platform::GratuitousArp> arp_;  // RFC 5944 4.6, at home
@@ -279,6 +333,10 @@ class MnDaemon {
   std::size_t gateway_index_ = 0;  // 0: gateway, i: backup_gateways[i - 1]
   // Drains the controller after an IKE event (not from inside the runtime).
   platform::EventLoop::TimerId post_timer_ = platform::EventLoop::kNoTimer;
+  std::unique_ptr<platform::ControlServer> control_;
+  Timestamp started_;
+  bool stopping_ = false;
+  platform::EventLoop::TimerId grace_timer_ = platform::EventLoop::kNoTimer;
 };
 
 }  // namespace mipsec::mnd

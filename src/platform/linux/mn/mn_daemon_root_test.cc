@@ -25,17 +25,30 @@
 // RFC 5944 4.6 on the way: at home the MN answers ARP for its home address
 // (an ARP Request sent from the HA's end of the home link); away (on c0)
 // it does not; on the FA's link it sends no gratuitous ARP for it.
+// On the way, in mode c: the real `mipsec ctl` asks the MN's control socket
+// (a private path) for status, interfaces, history, sas and counters, and
+// no answer carries the MN-HA key; SIGHUP with a broken file changes
+// nothing, with a good one applies t_monitor live and names the
+// restart-only key. At the end the MN goes back to the FA's subnet (mode f)
+// and gets SIGTERM: the HA logs the binding removed by a deregistration
+// (relayed by the FA), not by expiry, and the MN exits 0.
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "platform/linux/test_arp.h"
 #include "testing/netns/require_root.h"
@@ -80,14 +93,59 @@ std::string FaConfig() {
          "care_of_addresses = [\"10.3.0.1\"]\n";
 }
 
-std::string MnConfig() {
+std::string MnConfig(const std::string& extra = "") {
   return std::string(
              "[mobile_node]\nhome_address = \"10.1.0.10\"\nhome_gateway = \"10.1.0.1\"\n"
              "home_agent = \"10.1.0.1\"\nspi = 1000\nkey = \"") +
          kKey +
-         "\"\nlifetime = \"120s\"\nretransmissions = 1\nlog_level = \"info\"\ntun = \"mipmn0\"\n"
+         "\"\nlifetime = \"120s\"\nretransmissions = 1\nlog_level = \"info\"\ntun = \"mipmn0\"\n" +
+         extra +
          "[[interface]]\nname = \"h0\"\n[[interface]]\nname = \"c0\"\n"
          "[[interface]]\nname = \"f0\"\n[[interface]]\nname = \"u0\"\n";
+}
+
+// A private directory for the MN's control socket, removed however the test
+// ends.
+struct CtlDir {
+  CtlDir() {
+    char t[] = "/tmp/mipsec-mn-ctl-XXXXXX";
+    EXPECT_NE(mkdtemp(t), nullptr);
+    dir = t;
+  }
+  ~CtlDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::string socket() const { return dir + "/mn.sock"; }
+  std::string dir;
+};
+
+struct CtlRun {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr
+};
+
+// The real `mipsec ctl` (a Unix socket needs no namespace).
+CtlRun Ctl(const std::string& socket, const std::string& args) {
+  CtlRun r;
+  const std::string cmd =
+      std::string(MIPSEC_BINARY) + " ctl --socket " + socket + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+nlohmann::json CtlJson(const std::string& socket, const std::string& command) {
+  CtlRun r = Ctl(socket, "--json " + command);
+  EXPECT_EQ(r.exit_code, 0) << command << ": " << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.out;
+  return j.is_discarded() ? nlohmann::json::object() : j["data"];
 }
 
 // Waits up to `ms` for `text` in the child's stderr after offset `from`.
@@ -227,7 +285,9 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   ASSERT_TRUE(dns_or.ok());
   Child* dns = *dns_or;
 
-  auto mn_or = topo.Spawn("mn", {MIPSEC_BINARY, "mn", "--config", mn_cfg.path});
+  const CtlDir ctl;
+  auto mn_or = topo.Spawn("mn", {MIPSEC_BINARY, "mn", "--config", mn_cfg.path,
+                                 "--control-socket", ctl.socket()});
   ASSERT_TRUE(mn_or.ok());
   Child* mn = *mn_or;
   ASSERT_TRUE(WaitLog(mn, "mobile node 10.1.0.10", 0, 5000)) << mn->Stderr();
@@ -253,8 +313,8 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   SetLink(topo, "c0", true);
   ASSERT_TRUE(WaitLog(mn, "c0: address 10.2.0.", mark, 10000)) << mn->Stderr() << dns->Stderr();
   ASSERT_TRUE(WaitLog(mn, "mode c on c0", mark, 10000)) << mn->Stderr() << ha->Stderr();
-  EXPECT_NE(ha->Stderr().find("binding added 10.1.0.10 coa 10.2.0."), std::string::npos)
-      << ha->Stderr();
+  // (The HA logs its side a moment after the MN.)
+  EXPECT_TRUE(WaitLog(ha, "binding added 10.1.0.10 coa 10.2.0.", 0, 2000)) << ha->Stderr();
   // The per-interface table and rule (R11: registrations leave c0 directly).
   const std::string rules = Show(topo, {"ip", "-4", "rule", "show"});
   EXPECT_NE(rules.find("from 10.2.0."), std::string::npos) << rules;
@@ -273,6 +333,85 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
     EXPECT_EQ(Show(topo, {"sysctl", "-n", "net.ipv4.conf.c0.arp_ignore"}), "1\n");
   }
 
+  // 2a. `mipsec ctl` on the MN's control socket.
+  {
+    nlohmann::json status = CtlJson(ctl.socket(), "status");
+    EXPECT_EQ(status["daemon"], "mn");
+    EXPECT_EQ(status["mode"], "c");
+    EXPECT_EQ(status["active_interface"], "c0");
+    EXPECT_EQ(status["home_address"], "10.1.0.10");
+    EXPECT_EQ(status["home_agent"], "10.1.0.1");
+    EXPECT_EQ(status["vpn_up"], false);
+    nlohmann::json ifs = CtlJson(ctl.socket(), "interfaces")["interfaces"];
+    ASSERT_EQ(ifs.size(), 4u) << ifs.dump();
+    EXPECT_EQ(ifs[1]["name"], "c0");
+    EXPECT_EQ(ifs[1]["carrier"], true);
+    EXPECT_EQ(ifs[1]["state"], "c");
+    EXPECT_EQ(ifs[1]["data_plane"], "mip");
+    EXPECT_EQ(ifs[1]["dhcp"], "BOUND");
+    EXPECT_EQ(ifs[1]["table"], 2101);
+    EXPECT_EQ(ifs[1]["router"], "10.2.0.1");
+    EXPECT_EQ(ifs[0]["state"], "down");  // h0
+    nlohmann::json hist = CtlJson(ctl.socket(), "history");
+    bool inside = false;
+    for (const auto& e : hist["events"]) {
+      inside = inside || (e["interface"] == "c0" && e["kind"] == "state" && e["to"] == "c");
+    }
+    EXPECT_TRUE(inside) << hist.dump(1);
+    nlohmann::json last = CtlJson(ctl.socket(), "--limit 2 history");
+    EXPECT_EQ(last["shown"], 2) << last.dump();
+    EXPECT_EQ(last["events"].size(), 2u);
+    nlohmann::json sas = CtlJson(ctl.socket(), "sas");
+    EXPECT_EQ(sas["up"], false);
+    EXPECT_EQ(sas["vpn_configured"], false);
+    nlohmann::json counters = CtlJson(ctl.socket(), "counters");
+    EXPECT_GE(counters["controller"]["probes"].get<int>(), 1);
+    EXPECT_GE(counters["daemon"]["udp_out"].get<int>(), 1);
+    // For people: the history one decision per line.
+    CtlRun human = Ctl(ctl.socket(), "history");
+    EXPECT_EQ(human.exit_code, 0) << human.out;
+    EXPECT_NE(human.out.find("  c0  "), std::string::npos) << human.out;
+    EXPECT_NE(human.out.find("detecting -> c"), std::string::npos) << human.out;
+    // No answer carries the MN-HA key, in any spelling.
+    std::string upper = kKey;
+    for (char& ch : upper) ch = static_cast<char>(toupper(ch));
+    for (const char* cmd : {"status", "interfaces", "history", "sas", "counters", "help"}) {
+      for (const char* fmt : {"", "--json "}) {
+        CtlRun r = Ctl(ctl.socket(), std::string(fmt) + cmd);
+        EXPECT_EQ(r.exit_code, 0) << cmd << ": " << r.out;
+        EXPECT_EQ(r.out.find(kKey), std::string::npos) << cmd;
+        EXPECT_EQ(r.out.find(upper), std::string::npos) << cmd;
+        EXPECT_EQ(r.out.find("0001020304"), std::string::npos) << cmd;
+      }
+    }
+  }
+
+  // 2b. SIGHUP: a broken file changes nothing; a good one applies t_monitor
+  // live and names the restart-only key.
+  {
+    std::size_t at = mn->Stderr().size();
+    { std::ofstream(mn_cfg.path) << MnConfig("t_monitor = \"5s\"\nmonitor_margin = \"9s\"\n"); }
+    ASSERT_EQ(kill(mn->pid(), SIGHUP), 0);
+    ASSERT_TRUE(WaitLog(mn, "reload failed, running configuration kept: " + mn_cfg.path + ":", at,
+                        5000))
+        << mn->Stderr();
+    EXPECT_TRUE(WaitLog(mn, "monitor_margin", at, 100)) << mn->Stderr();
+    EXPECT_EQ(CtlJson(ctl.socket(), "status")["mode"], "c");
+    at = mn->Stderr().size();
+    std::string text = MnConfig("t_monitor = \"50s\"\nmonitor_margin = \"5s\"\n");
+    const std::string old_lifetime = "lifetime = \"120s\"";
+    text.replace(text.find(old_lifetime), old_lifetime.size(), "lifetime = \"300s\"");
+    { std::ofstream(mn_cfg.path) << text; }
+    ASSERT_EQ(kill(mn->pid(), SIGHUP), 0);
+    ASSERT_TRUE(WaitLog(mn, "reloaded " + mn_cfg.path + ": changed: t_monitor, monitor_margin",
+                        at, 5000))
+        << mn->Stderr();
+    EXPECT_TRUE(WaitLog(mn, "not applied (needs a restart): lifetime", at, 100)) << mn->Stderr();
+    EXPECT_EQ(mn->Stderr().find(kKey), std::string::npos);
+    EXPECT_EQ(CtlJson(ctl.socket(), "status")["mode"], "c");
+    { std::ofstream(mn_cfg.path) << MnConfig(); }
+  }
+
   // 3. Move to the FA's subnet: c first (trust proven directly, R8), then f.
   // What the MN broadcasts there (RFC 5944 4.6: no gratuitous ARP for the
   // home address away from home, although it registers from it).
@@ -283,8 +422,7 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   ASSERT_TRUE(WaitLog(mn, "f0: address 10.3.0.", mark, 10000)) << mn->Stderr();
   ASSERT_TRUE(WaitLog(mn, "mode f on f0", mark, 15000)) << mn->Stderr() << fa->Stderr()
                                                          << ha->Stderr();
-  EXPECT_NE(ha->Stderr().find("10.1.0.10 coa 10.3.0.1 ip-in-ip"), std::string::npos)
-      << ha->Stderr();
+  EXPECT_TRUE(WaitLog(ha, "10.1.0.10 coa 10.3.0.1 ip-in-ip", 0, 2000)) << ha->Stderr();
   EXPECT_TRUE(Ping(topo, "cn", "10.1.0.10")) << mn->Stderr() << fa->Stderr();
   EXPECT_TRUE(Ping(topo, "mn", "10.20.0.10")) << mn->Stderr() << fa->Stderr();
   {
@@ -348,9 +486,36 @@ TEST(MnDaemonRoot, HomeThenCThenFWithTrafficAndCleanup) {
   EXPECT_EQ(home_rules.find("lookup 2164"), std::string::npos) << home_rules;  // no FA next hop
   EXPECT_NE(home_rules.find("from 10.1.0.10 lookup 2100"), std::string::npos) << home_rules;
 
-  // 6. SIGTERM: exit 0, and nothing of ours is left in the MN's namespace.
+  // 6. Back in the FA's subnet (mode f), then SIGTERM: user data stops at
+  // once, the binding is deregistered through the FA (RFC 5944 3.6.1.2) --
+  // the HA removes it for a deregistration, not at expiry -- then exit 0,
+  // and nothing of ours is left in the MN's namespace.
+  mark = mn->Stderr().size();
+  SetLink(topo, "h0", false);
+  SetLink(topo, "f0", true);
+  ASSERT_TRUE(WaitLog(mn, "mode f on f0", mark, 15000)) << mn->Stderr() << fa->Stderr();
+  const std::size_t ha_mark = ha->Stderr().size();
+  mark = mn->Stderr().size();
   mipsec::testing::ExecResult done = mn->Stop(Duration::Seconds(5));
   EXPECT_EQ(done.exit_code, 0) << done.Describe() << "\n" << done.err;
+  EXPECT_NE(done.err.find("deregistering care-of 10.3.0.1 through the FA 10.3.0.1", mark),
+            std::string::npos)
+      << done.err;
+  EXPECT_NE(done.err.find("the i-HA accepted the deregistration of care-of 10.3.0.1", mark),
+            std::string::npos)
+      << done.err;
+  EXPECT_NE(done.err.find("deregistration done: stopping", mark), std::string::npos) << done.err;
+  EXPECT_TRUE(WaitLog(ha, "deregistered 10.1.0.10 care-of 10.3.0.1, 1 binding(s) removed",
+                      ha_mark, 2000))
+      << ha->Stderr();
+  EXPECT_NE(ha->Stderr().find("binding removed 10.1.0.10 (deregistration)", ha_mark),
+            std::string::npos)
+      << ha->Stderr();
+  EXPECT_EQ(ha->Stderr().find("(expiry)", ha_mark), std::string::npos) << ha->Stderr();
+  {
+    struct stat gone {};
+    EXPECT_NE(stat(ctl.socket().c_str(), &gone), 0) << "the control socket goes with the daemon";
+  }
   EXPECT_NE(done.err.find("counters at exit: mode"), std::string::npos) << done.err;
   std::printf("%s\n", done.err.substr(done.err.find("counters at exit")).c_str());
   // The pings of steps 2-3 went through the controller (tunnelled and
