@@ -57,7 +57,33 @@ class Figure1WalkTest : public ::testing::Test {
 void Figure1WalkTest::Walk() {
   WalkOptions options;
   options.legs = DefaultWalk();
+  // In each place, the operator's view: `mipsec ctl -d mn` on the MN's
+  // socket reports the mode, and outside the IKE SA with its TIA.
+  std::vector<std::string> views;
+  options.on_leg = [&](const WalkLegResult& leg) {
+    if (!leg.ok) return;
+    const std::string sock = net_->run_dir() + "/mn.sock";
+    Result<ExecResult> st =
+        net_->topo().Exec("mn", {MIPSEC_BINARY, "ctl", "--socket", sock, "--json", "status"});
+    Result<ExecResult> sas = net_->topo().Exec("mn", {MIPSEC_BINARY, "ctl", "--socket", sock, "sas"});
+    views.push_back(leg.place + ": " + (st.ok() ? st->out : st.error().ToString()) + "\n" +
+                    (sas.ok() ? sas->out : sas.error().ToString()));
+    ASSERT_TRUE(st.ok() && st->Success()) << views.back();
+    EXPECT_NE(st->out.find("\"mode\": \"" + leg.mode + "\""), std::string::npos) << views.back();
+    if (leg.mode == "mc") {
+      ASSERT_TRUE(sas.ok() && sas->Success()) << views.back();
+      EXPECT_NE(sas->out.find("VPN up: TIA 10.10.0."), std::string::npos) << views.back();
+      EXPECT_NE(sas->out.find("ESTABLISHED, initiator"), std::string::npos) << views.back();
+      EXPECT_NE(sas->out.find("child: INSTALLED"), std::string::npos) << views.back();
+      // No key material in the operator's view (the PSK, the MN-HA key).
+      EXPECT_EQ(sas->out.find(std::string(Figure1Net::kPsk)), std::string::npos);
+      EXPECT_EQ(sas->out.find(std::string(Figure1Net::kKey)), std::string::npos);
+    }
+  };
   const WalkReport r = RunFigure1Walk(*net_, options);
+  if (getenv("MIPSEC_WALK_LOG")) {
+    for (const std::string& v : views) std::cerr << v << "\n";
+  }
   std::fputs(FormatWalkSummary(r).c_str(), stdout);
 
   EXPECT_TRUE(r.error.empty()) << r.error << "\n---- mipsec mn ----\n" << r.mn_log;

@@ -255,6 +255,16 @@ bool Flag(const json& obj, const char* key) {
 //       in   43c92b39  420 bytes  5 packets  192.0.2.129/32
 //       out  7deda2f5  420 bytes  5 packets  192.0.2.0/25
 void RenderSas(const json& data, std::ostringstream& o) {
+  // The mobile node's view of its VPN first (mipsec mn).
+  if (auto up = data.find("up"); up != data.end() && up->is_boolean()) {
+    if (up->get<bool>()) {
+      o << "VPN up: TIA " << Field(data, "tia") << ", gateway " << Field(data, "gateway")
+        << ", from " << Field(data, "local") << "\n";
+    } else {
+      o << (Flag(data, "vpn_configured") ? "VPN down\n" : "no VPN configured\n");
+    }
+    if (data.find("sas") == data.end()) return;
+  }
   auto sas = data.find("sas");
   if (sas == data.end() || !sas->is_array()) {
     Render(data, "", o);

@@ -156,7 +156,8 @@ ControlJson MnCountersJson(const MnStatus& s) {
   };
 }
 
-std::vector<MnControlCommand> MnControlCommands(std::function<MnStatus()> snapshot) {
+std::vector<MnControlCommand> MnControlCommands(std::function<MnStatus()> snapshot,
+                                                std::function<ControlJson()> ike_sas) {
   auto simple = [snapshot](ControlJson (*f)(const MnStatus&)) {
     return [snapshot, f](const ControlJson&) -> Result<ControlJson> { return f(snapshot()); };
   };
@@ -183,8 +184,17 @@ std::vector<MnControlCommand> MnControlCommands(std::function<MnStatus()> snapsh
                  }
                  return MnHistoryJson(snapshot(), limit);
                }});
-  v.push_back({"sas", "the VPN as the controller sees it: up, TIA, gateway, local address",
-               simple(&MnSasJson)});
+  v.push_back({"sas",
+               "the VPN as the controller sees it (up, TIA, gateway, local address) and its "
+               "IKE SAs with their CHILD SAs (SPIs, selectors, bytes and packets)",
+               [snapshot, ike_sas](const ControlJson&) -> Result<ControlJson> {
+                 ControlJson out = MnSasJson(snapshot());
+                 if (ike_sas) {
+                   const ControlJson sas = ike_sas();  // alive for the loop
+                   for (auto& [key, value] : sas.items()) out[key] = value;
+                 }
+                 return out;
+               }});
   v.push_back({"counters", "the controller's and the daemon's counters",
                simple(&MnCountersJson)});
   return v;

@@ -42,8 +42,11 @@ struct MnControlCommand {
   std::string description;
   platform::ControlDispatcher::Handler handler;
 };
-// The commands above, each answering from `snapshot()` taken at the request.
-std::vector<MnControlCommand> MnControlCommands(std::function<MnStatus()> snapshot);
+// The commands above, each answering from `snapshot()` taken at the request;
+// `sas` adds `ike_sas()` (the IKE runtime's SAs, ike_sas_json.h) when given.
+std::vector<MnControlCommand> MnControlCommands(
+    std::function<MnStatus()> snapshot,
+    std::function<platform::ControlJson()> ike_sas = nullptr);
 
 }  // namespace mipsec::mnd
 

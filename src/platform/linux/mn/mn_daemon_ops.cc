@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "config/mn_config.h"
+#include "platform/linux/ikev2/ike_sas_json.h"
 #include "platform/linux/mn/mn_control.h"
 #include "platform/linux/mn/mn_daemon.h"
 
@@ -16,7 +17,15 @@ Status MnDaemon::OpenControlSocket() {
                           platform::ControlServer::Create(*loop_, co, log_.Child("control")));
   // The handlers run on the loop, once Init is over (controller_ and tun_
   // exist by then).
-  for (MnControlCommand& c : MnControlCommands([this] { return status(); })) {
+  std::function<platform::ControlJson()> ike_sas;
+  if (config_.vpn) {
+    // ike_ exists by the time a request is answered (after Init).
+    ike_sas = [this] {
+      return ike_ ? ikev2d::IkeSasJson(*ike_, loop_->Now())
+                  : platform::ControlJson{{"ike_sas", 0}, {"sas", platform::ControlJson::array()}};
+    };
+  }
+  for (MnControlCommand& c : MnControlCommands([this] { return status(); }, ike_sas)) {
     MIPSEC_TRY(control_->Register(c.name, c.description, std::move(c.handler)));
   }
   return Ok{};
