@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -46,6 +47,7 @@
 #include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 #include <variant>
 
 #include "common/checksum.h"
@@ -104,6 +106,18 @@ std::string WriteConfig(const std::string& trusted = "\"10.10.0.0/16\"") {
        "key = \""
     << kKeyHex << "\"\n";
   return path;
+}
+
+// The daemon's stderr once it holds `text` (it may log a moment after the
+// reply the test saw), or after two seconds as it is.
+std::string LogWith(Child& c, const std::string& text) {
+  const Timestamp end = MonoNow() + Duration::Seconds(2);
+  std::string log = c.Stderr();
+  while (log.find(text) == std::string::npos && MonoNow() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    log = c.Stderr();
+  }
+  return log;
 }
 
 std::string Routes(const Topology& topo) {
@@ -253,7 +267,7 @@ TEST(HaDaemonRoot, RegistersInterceptsTunnelsAndCleansUp) {
   EXPECT_EQ(reg->binding.encapsulation, mip4::TunnelEncapsulation::kIpInIp);
   EXPECT_TRUE(reg->binding.reverse_tunnel);
   EXPECT_TRUE(HasHomeRoute(topo)) << Routes(topo);
-  EXPECT_NE(ha->Stderr().find("binding added 192.0.2.10 coa 10.10.0.20 ip-in-ip"), std::string::npos)
+  EXPECT_NE(LogWith(*ha, "binding added 192.0.2.10 coa 10.10.0.20 ip-in-ip").find("binding added 192.0.2.10 coa 10.10.0.20 ip-in-ip"), std::string::npos)
       << ha->Stderr();
 
   // `mipsec ctl bindings`, for people and for scripts.
@@ -394,7 +408,7 @@ TEST(HaDaemonRoot, UdpTunnellingThroughANat) {
   EXPECT_TRUE(reg->binding.tnc);  // the NAT's address 10.10.0.2 is trusted
   EXPECT_EQ(reg->binding.encapsulation, mip4::TunnelEncapsulation::kUdp);
   EXPECT_TRUE(HasHomeRoute(topo)) << Routes(topo);
-  EXPECT_NE(ha->Stderr().find("binding added 192.0.2.10 coa 172.16.0.20 udp 10.10.0.2:"),
+  EXPECT_NE(LogWith(*ha, "binding added 192.0.2.10 coa 172.16.0.20 udp 10.10.0.2:").find("binding added 192.0.2.10 coa 172.16.0.20 udp 10.10.0.2:"),
             std::string::npos)
       << ha->Stderr();
 
@@ -545,7 +559,7 @@ TEST(HaDaemonRoot, TunnelMtuLearnedFromTheRouterReachesTheSender) {
       WaitFragNeeded(icmp.fd, ha_address, home, Duration::Seconds(3));
   ASSERT_TRUE(mtu.has_value()) << ha->Stderr();
   EXPECT_EQ(*mtu, 1380);
-  EXPECT_NE(ha->Stderr().find("tunnel MTU to 10.10.5.20 is now 1400"), std::string::npos)
+  EXPECT_NE(LogWith(*ha, "tunnel MTU to 10.10.5.20 is now 1400").find("tunnel MTU to 10.10.5.20 is now 1400"), std::string::npos)
       << ha->Stderr();
   // cn's kernel took it: the path MTU to the home address is 1380, and a
   // DF datagram over it is refused locally.
@@ -714,10 +728,10 @@ TEST(HaDaemonRoot, Rfc5944_4_6_ProxyArpAwayAndGratuitousArpWithTheMnsMacBackHome
   // sender MAC = the MN's own; repeated (three in all, 0.5 s apart).
   EXPECT_GE(announced(frames, mn_mac), 2) << dump(frames) << ha->Stderr();
   EXPECT_EQ(announced(frames, ha_mac), 0) << dump(frames);
-  EXPECT_NE(ha->Stderr().find("192.0.2.10 is home: gratuitous ARP on home0 with its link-layer "
-                              "address " +
-                              platform::MacString(mn_mac)),
-            std::string::npos)
+  const std::string home_line = "192.0.2.10 is home: gratuitous ARP on home0 with its link-layer "
+                                "address " +
+                                platform::MacString(mn_mac);
+  EXPECT_NE(LogWith(*ha, home_line).find(home_line), std::string::npos)
       << ha->Stderr();
   // And no proxy answer any more: the HA leaves `home` to the MN.
   ASSERT_TRUE(link->Request(mn_mac, stranger, home));
@@ -789,7 +803,7 @@ TEST(HaDaemonRoot, Rfc5944_4_6_NoGratuitousArpWithoutTheMnsMac) {
       "192.0.2.10 is home, but its link-layer address is not in the neighbour table of home0: "
       "no gratuitous ARP for it";
   for (int i = 0; i < 40 && ha->Stderr().find(warning) == std::string::npos; ++i) usleep(50'000);
-  EXPECT_NE(ha->Stderr().find(warning), std::string::npos) << ha->Stderr() << ShowNeigh(topo);
+  EXPECT_NE(LogWith(*ha, warning).find(warning), std::string::npos) << ha->Stderr() << ShowNeigh(topo);
   EXPECT_FALSE(HasHomeRoute(topo)) << "the deregistration was accepted";
   std::string seen;
   int gratuitous = 0;

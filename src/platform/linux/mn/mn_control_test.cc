@@ -214,7 +214,11 @@ TEST(MnControl, SasShowsTheVpnAsTheControllerSeesIt) {
   EXPECT_EQ(j["up"], false);
   EXPECT_TRUE(j["tia"].is_null());
   const std::string human = platform::FormatHuman("sas", j);
-  EXPECT_NE(human.find("up              no\n"), std::string::npos) << human;
+  EXPECT_EQ(human, "no VPN configured\n");
+  none.vpn_configured = true;
+  EXPECT_EQ(platform::FormatHuman("sas", MnSasJson(none)), "VPN down\n");
+  EXPECT_EQ(platform::FormatHuman("sas", MnSasJson(Snapshot())),
+            "VPN up: TIA 10.10.0.5, gateway 192.0.2.1, from 10.2.0.100\n");
 }
 
 TEST(MnControl, CountersOfTheControllerAndTheDaemon) {
