@@ -59,6 +59,7 @@
 #include "platform/linux/mip4/agent_io.h"
 #include "platform/linux/mip4/test_mn.h"
 #include "platform/linux/test_arp.h"
+#include "platform/linux/test_ctl.h"
 #include "testing/netns/require_root.h"
 #include "lab/netns/topology.h"
 #include "testing/lab_names.h"
@@ -138,39 +139,13 @@ bool HasHomeRoute(const Topology& topo) {
   return Routes(topo).find(std::string("192.0.2.10 dev ") + kTun) != std::string::npos;
 }
 
-// A private directory for the control socket, removed however the test ends.
-struct CtlDir {
-  CtlDir() {
-    char t[] = "/tmp/mipsec-ha-ctl-XXXXXX";
-    EXPECT_NE(mkdtemp(t), nullptr);
-    dir = t;
-  }
-  ~CtlDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  std::string socket() const { return dir + "/ha.sock"; }
-  std::string dir;
+// The control socket's directory, and the real `mipsec ctl` on it.
+struct CtlDir : platform::TestCtlDir {
+  CtlDir() : platform::TestCtlDir("ha") {}
 };
-
-struct CtlRun {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr
-};
-
-// The real `mipsec ctl` (a Unix socket needs no namespace).
+using platform::CtlRun;
 CtlRun Ctl(const std::string& socket, const std::string& args) {
-  CtlRun r;
-  const std::string cmd =
-      std::string(MIPSEC_BINARY) + " ctl --socket " + socket + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return platform::RunCtl(MIPSEC_BINARY, socket, args);
 }
 
 // Spawns `mipsec ha` in namespace ha; returns it once it logged its start-up
