@@ -179,20 +179,22 @@ std::string_view MnController::mode() const {
 void MnController::Emit(ControllerEvent e) {
   const Interface* i = Find(e.ifindex);
   std::string where = i ? i->name : (e.ifindex == tunnel_ifindex_ ? "tunnel" : "-");
+  // "[R11 R22] " before the text; nothing for a step no requirement names.
+  const std::string req = e.requirement.empty() ? "" : "[" + e.requirement + "] ";
   switch (e.kind) {
     case ControllerEvent::Kind::kState:
       MIPSEC_LOG(log_, kInfo) << where << ": " << IfStateName(e.from) << " -> "
-                              << IfStateName(e.to) << " [" << e.requirement << "] " << e.text;
+                              << IfStateName(e.to) << " " << req << e.text;
       break;
     case ControllerEvent::Kind::kDataPlane:
       MIPSEC_LOG(log_, kInfo) << "user data: " << DataPlaneName(e.plane) << " via " << where
-                              << " [" << e.requirement << "] " << e.text;
+                              << " " << req << e.text;
       break;
     case ControllerEvent::Kind::kAction:
-      MIPSEC_LOG(log_, kInfo) << where << ": [" << e.requirement << "] " << e.text;
+      MIPSEC_LOG(log_, kInfo) << where << ": " << req << e.text;
       break;
     case ControllerEvent::Kind::kRejected:
-      MIPSEC_LOG(log_, kNotice) << where << ": [" << e.requirement << "] " << e.text;
+      MIPSEC_LOG(log_, kNotice) << where << ": " << req << e.text;
       break;
   }
   events_.push_back(std::move(e));
