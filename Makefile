@@ -27,13 +27,20 @@ build/debug/build.ninja: | deps
 # src/cli/vpn.cc). The test programs' own files are compiled at -O0
 # (MIPSEC_TEST_CXX_FLAGS) while the libraries under test keep -O2: on a
 # rebuild of every test file that took 598 s of CPU against 1603 s at -O2,
-# and the suite ran in 208 s against about 170 s.
+# and the suite ran in 208 s against about 170 s. The fuzz targets link the
+# tree's own libraries, which MIPSEC_LIBFUZZER builds with libFuzzer's
+# coverage instrumentation for the tests and the fuzzers alike (until
+# 2026-12, instrumented copies of 9 libraries, 104 files, were compiled a
+# second time, 391 s of CPU); the test programs share one precompiled
+# header of GoogleTest/GoogleMock (MIPSEC_TEST_PCH). A clean build of this
+# tree: 537 steps (648 before), 1781 s of CPU (user+sys, 2026-12-01,
+# `/usr/bin/time -v cmake --build build/asan -j 2` on a loaded machine).
 build/asan/build.ninja: | deps
 	cmake -S . -B build/asan $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
 	  -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
 	  -DCMAKE_CXX_COMPILER=clang++ -DMIPSEC_SANITIZE=ON -DMIPSEC_LIBFUZZER=ON \
-	  -DMIPSEC_BUILD_BENCH=OFF -DMIPSEC_TEST_CXX_FLAGS=-O0
+	  -DMIPSEC_BUILD_BENCH=OFF -DMIPSEC_TEST_CXX_FLAGS=-O0 -DMIPSEC_TEST_PCH=ON
 
 release: deps build/release/build.ninja
 	cmake --build build/release -j $(JOBS)
