@@ -80,7 +80,35 @@ void Figure1WalkTest::Walk() {
       EXPECT_EQ(sas->out.find(std::string(Figure1Net::kKey)), std::string::npos);
     }
   };
+  // R11 and RFC 5266 3.3 on the MN itself: IKE and NAT-T leave by the link,
+  // never into the ESP tunnel; direct registrations (UDP 434 from a care-of
+  // address) never enter it either. Counted by nftables in `mn`.
+  const std::string rules =
+      "table inet walkcheck {\n"
+      "  counter ike_in_tunnel { }\n  counter ike_on_link { }\n"
+      "  counter direct_reg_in_tunnel { }\n  counter reg_in_tunnel { }\n"
+      "  chain out {\n    type filter hook output priority filter; policy accept;\n"
+      "    oifname \"mipsecvpn0\" udp dport { 500, 4500 } counter name ike_in_tunnel\n"
+      "    oifname \"eth0\" udp dport { 500, 4500 } counter name ike_on_link\n"
+      "    oifname \"mipsecvpn0\" udp dport 434 ip saddr != 10.10.0.0/24 "
+      "counter name direct_reg_in_tunnel\n"
+      "    oifname \"mipsecvpn0\" udp dport 434 counter name reg_in_tunnel\n"
+      "  }\n}\n";
+  Result<std::string> rules_path = net_->WriteConfig("walkcheck.nft", rules);
+  ASSERT_TRUE(rules_path.ok());
+  ASSERT_TRUE(net_->topo().Run("mn", {"nft", "-f", *rules_path}).ok());
+  auto count = [&](const char* name) -> std::uint64_t {
+    Result<ExecResult> c =
+        net_->topo().Exec("mn", {"nft", "list", "counter", "inet", "walkcheck", name});
+    if (!c.ok() || !c->Success()) return ~0ULL;
+    const std::size_t at = c->out.find("packets ");
+    return at == std::string::npos ? ~0ULL : std::stoull(c->out.substr(at + 8));
+  };
   const WalkReport r = RunFigure1Walk(*net_, options);
+  EXPECT_EQ(count("ike_in_tunnel"), 0u) << "IKE inside the tunnel";
+  EXPECT_EQ(count("direct_reg_in_tunnel"), 0u) << "a direct registration inside the tunnel";
+  EXPECT_GT(count("ike_on_link"), 0u) << "no IKE at all: the counters see nothing";
+  EXPECT_GT(count("reg_in_tunnel"), 0u) << "no registration through the tunnel (mc, R3)";
   if (getenv("MIPSEC_WALK_LOG")) {
     for (const std::string& v : views) std::cerr << v << "\n";
   }
