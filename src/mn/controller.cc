@@ -1126,6 +1126,8 @@ void MnController::Shutdown(Timestamp now) {
   shutdown_deadline_ = now + config_.shutdown_wait;
   vpn_retry_at_ = tunnel_retry_at_ = Timestamp::Infinite();
   Action(now, 0, "R24", "shutdown: user data blocked at once; deregistering from the i-HA");
+  // Inside or at home, the i-HA's one binding is a direct one (R20).
+  const bool direct_binding = AnyInside();
   // The kill switch: nothing carries user data from here on.
   UpdatePlane(now, "R24", "shutting down");
   for (auto& [index, ifc] : interfaces_) {
@@ -1160,8 +1162,15 @@ void MnController::Shutdown(Timestamp now) {
     }
   }
   const std::optional<mip4::MnBinding>& tb = tunnel_->binding();
-  if (tb && vpn_ && vpn_confirmed_local_ && tb->care_of_address == vpn_->tia &&
-      tunnel_->DeregisterBinding(now).ok()) {
+  if (tb && !tunnel_registered_ && direct_binding) {
+    // A direct registration (or the deregistration at home) replaced it at
+    // the i-HA: the engine's record is all that is left of it.
+    Action(now, tunnel_ifindex_, "",
+           "binding with care-of " + tb->care_of_address.ToString() +
+               " was replaced by a direct registration: nothing to deregister");
+    tunnel_->Cancel();
+  } else if (tb && vpn_ && vpn_confirmed_local_ && tb->care_of_address == vpn_->tia &&
+             tunnel_->DeregisterBinding(now).ok()) {
     // mc: from the TIA, through the VPN tunnel, before it is torn down.
     Action(now, tunnel_ifindex_, "RFC 5944 3.6.1.2",
            "deregistering care-of " + tb->care_of_address.ToString() +

@@ -1138,6 +1138,31 @@ TEST(MnController, ShutdownInMcDeregistersThroughTheTunnelBeforeTheVpnGoes) {
   EXPECT_EQ(w.commands.back().first, stop + Duration::Millis(22));
 }
 
+// Back inside after mc, the direct registration replaced the tunnel's
+// binding at the i-HA: a shutdown deregisters only the direct one, and
+// sends nothing through the tunnel for the old TIA.
+TEST(MnController, ShutdownAfterMcThenCDeregistersOnlyTheDirectBinding) {
+  World w;
+  w.Start();
+  ToMc(w);
+  w.Move(kEth0, Net::kInside, kInside1);
+  w.RunFor(Duration::Millis(200));
+  ASSERT_EQ(w.mn().state(kEth0), IfState::kInsideC);
+  ASSERT_EQ(w.ha().Bindings(kHome).size(), 1u);
+  ASSERT_TRUE(w.mn().tunnel_engine().binding()) << "the tunnel engine keeps its record";
+  const Timestamp stop = w.now();
+  w.mn().Shutdown(stop);
+  w.Drain();
+  auto d = Deregistrations(w, stop);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].ifindex, kEth0);
+  EXPECT_EQ(d[0].care_of, kInside1);
+  EXPECT_TRUE(EventAt(w, "binding with care-of 10.10.0.5 was replaced by a direct registration"));
+  w.RunFor(Duration::Millis(100));
+  EXPECT_TRUE(w.ha().Bindings(kHome).empty());
+  EXPECT_TRUE(w.mn().shutdown_complete());
+}
+
 TEST(MnController, ShutdownIsBoundedWhenTheHomeAgentDoesNotAnswer) {
   World w;
   w.config.mip.max_retransmissions = 5;  // 1+2+4+8+16+32 s: far beyond the wait
