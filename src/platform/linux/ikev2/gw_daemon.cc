@@ -1,6 +1,5 @@
 #include "platform/linux/ikev2/gw_daemon.h"
 
-#include "platform/linux/ikev2/ike_sas_json.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -16,6 +15,8 @@
 #include <sstream>
 #include <utility>
 
+#include "platform/linux/ikev2/ike_sas_json.h"
+#include "platform/linux/reload_report.h"
 #include "platform/linux/sysctl.h"
 #include "platform/linux/udp_socket.h"
 
@@ -379,16 +380,10 @@ Status GwDaemon::Run() {
 
 Status GwDaemon::Reload() {
   const std::string& path = options_.config_path;
-  if (path.empty()) {
-    MIPSEC_LOG(log_, kError) << "reload: no config file to re-read; nothing changed";
-    return Error(Errc::kState, "reload: no config file");
-  }
+  const platform::ReloadReport report(log_, path);
+  MIPSEC_TRY(report.CheckPath());
   Result<config::GwConfig> loaded = config::LoadGwConfig(path);
-  if (!loaded.ok()) {
-    MIPSEC_LOG(log_, kError) << "reload failed, running configuration kept: "
-                             << loaded.error().detail();
-    return loaded.error();
-  }
+  if (!loaded.ok()) return report.Failed(loaded.error());
   if (options_.log_level) loaded->log_level = *options_.log_level;
   const config::ReloadDiff diff = config::DiffGwConfig(config_, *loaded);
   config::GwConfig next = config::MergeGwReload(config_, *loaded);
@@ -398,10 +393,7 @@ Status GwDaemon::Reload() {
   config_ = std::move(next);
   log_.set_min_level(config_.log_level);
   runtime_->set_log_level(config_.log_level);
-  if (!diff.restart_only.empty()) {
-    MIPSEC_LOG(log_, kWarning) << "reload " << path << ": not applied (needs a restart): "
-                               << diff.RestartKeys();
-  }
+  report.RestartOnly(diff.RestartKeys());
   if (config_.ike.auth.kind == ikev2::AuthKind::kCertificate) {
     MIPSEC_LOG(log_, kNotice) << "reload " << path
                               << ": certificates and keys are not reloaded (restart to change "

@@ -14,6 +14,7 @@
 #include "common/wire/writer.h"
 #include "config/config_reload.h"
 #include "platform/linux/mip4/sa_config.h"
+#include "platform/linux/reload_report.h"
 
 namespace mipsec::mip4d {
 namespace {
@@ -449,42 +450,31 @@ Status FaDaemon::Run() {
 
 Status FaDaemon::Reload() {
   const std::string& path = options_.config_path;
-  if (path.empty()) {
-    MIPSEC_LOG(log_, kError) << "reload: no config file to re-read; nothing changed";
-    return Error(Errc::kState, "reload: no config file");
-  }
+  const platform::ReloadReport report(log_, path);
+  MIPSEC_TRY(report.CheckPath());
   if (!core_) return Error(Errc::kState, "reload: not running");
-  auto fail = [&](const Error& e) -> Status {
-    MIPSEC_LOG(log_, kError) << "reload failed, running configuration kept: " << e.detail();
-    return e;
-  };
   // 1. The whole file, validated (errors name file:line: key: reason).
   Result<config::FaConfig> loaded = config::LoadFaConfig(path);
-  if (!loaded.ok()) return fail(loaded.error());
+  if (!loaded.ok()) return report.Failed(loaded.error());
   if (options_.log_level) loaded->log_level = *options_.log_level;
   const config::ReloadDiff diff = config::DiffFaConfig(config_, *loaded);
   config::FaConfig next = config::MergeRestartKeys(config_, std::move(loaded).value());
   // 2. The core's options and the new SAs, in a database of their own.
   Result<mip4::ForeignAgentOptions> fa_options = OptionsFromConfig(next, *netlink_);
-  if (!fa_options.ok()) {
-    return fail(Error(fa_options.error().code(), path + ": " + fa_options.error().detail()));
-  }
+  if (!fa_options.ok()) return report.FailedIn(fa_options.error());
   auto db = std::make_unique<mip4::SaDatabase>();
   Status st = AddFaMobileNodeSas(next, *db);
   if (st.ok()) st = AddFaPeerSas(next, *db);
-  if (!st.ok()) return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+  if (!st.ok()) return report.FailedIn(st.error());
   // 3. The core switches (all or nothing); the old database goes after.
   const Timestamp now = loop_.Now();
   st = core_->Reconfigure(now, std::move(fa_options).value(), *db);
-  if (!st.ok()) return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+  if (!st.ok()) return report.FailedIn(st.error());
   sas_ = std::move(db);
   config_ = std::move(next);
   log_.set_min_level(config_.log_level);
   core_->set_log_level(config_.log_level);
-  if (!diff.restart_only.empty()) {
-    MIPSEC_LOG(log_, kWarning) << "reload " << path << ": not applied (needs a restart): "
-                               << diff.RestartKeys();
-  }
+  report.RestartOnly(diff.RestartKeys());
   MIPSEC_LOG(log_, kNotice) << "reloaded " << path << ": " << diff.Summary("HA peer") << " ("
                             << visitors_.size() << " visitors kept)";
   Drain(now);

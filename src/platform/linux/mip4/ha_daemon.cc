@@ -12,6 +12,7 @@
 #include "common/ip/ipv4.h"
 #include "config/config_reload.h"
 #include "platform/linux/mip4/sa_config.h"
+#include "platform/linux/reload_report.h"
 #include "platform/linux/sys_error.h"
 #include "platform/linux/sysctl.h"
 
@@ -192,17 +193,11 @@ mip4::HomeAgentOptions HaDaemon::CoreOptions(const config::HaConfig& config,
 
 Status HaDaemon::Reload() {
   const std::string& path = options_.config_path;
-  if (path.empty()) {
-    MIPSEC_LOG(log_, kError) << "reload: no config file to re-read; nothing changed";
-    return Error(Errc::kState, "reload: no config file");
-  }
-  auto fail = [&](const Error& e) -> Status {
-    MIPSEC_LOG(log_, kError) << "reload failed, running configuration kept: " << e.detail();
-    return e;
-  };
+  const platform::ReloadReport report(log_, path);
+  MIPSEC_TRY(report.CheckPath());
   // 1. The whole file, validated (errors name file:line: key: reason).
   Result<config::HaConfig> loaded = config::LoadHaConfig(path);
-  if (!loaded.ok()) return fail(loaded.error());
+  if (!loaded.ok()) return report.Failed(loaded.error());
   if (options_.log_level) loaded->log_level = *options_.log_level;
   const config::ReloadDiff diff = config::DiffHaConfig(config_, *loaded);
   config::HaConfig next = config::MergeRestartKeys(config_, std::move(loaded).value());
@@ -210,20 +205,17 @@ Status HaDaemon::Reload() {
   auto db = std::make_unique<mip4::SaDatabase>();
   Status st = AddHaMobileNodeSas(next, *db);
   if (st.ok()) st = AddHaPeerSas(next, *db);
-  if (!st.ok()) return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+  if (!st.ok()) return report.FailedIn(st.error());
   // 3. The core switches (all or nothing); the old database goes after.
   const Timestamp now = loop_->Now();
   st = core_->Reconfigure(now, CoreOptions(next, core_->options().wall_clock), *db);
-  if (!st.ok()) return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+  if (!st.ok()) return report.FailedIn(st.error());
   sas_ = std::move(db);
   config_ = std::move(next);
   adv_interval_ = options_.advertisement_interval.value_or(config_.advertisement_interval);
   log_.set_min_level(config_.log_level);
   core_->set_log_level(config_.log_level);
-  if (!diff.restart_only.empty()) {
-    MIPSEC_LOG(log_, kWarning) << "reload " << path << ": not applied (needs a restart): "
-                               << diff.RestartKeys();
-  }
+  report.RestartOnly(diff.RestartKeys());
   MIPSEC_LOG(log_, kNotice) << "reloaded " << path << ": " << diff.Summary("FA peer");
   Drain(now);  // revoked bindings: their routes go
   return Ok{};

@@ -7,6 +7,7 @@
 #include "platform/linux/ikev2/ike_sas_json.h"
 #include "platform/linux/mn/mn_control.h"
 #include "platform/linux/mn/mn_daemon.h"
+#include "platform/linux/reload_report.h"
 
 namespace mipsec::mnd {
 
@@ -62,17 +63,11 @@ void MnDaemon::StopIfShutDown() {
 
 Status MnDaemon::Reload() {
   const std::string& path = options_.config_path;
-  if (path.empty()) {
-    MIPSEC_LOG(log_, kError) << "reload: no config file to re-read; nothing changed";
-    return Error(Errc::kState, "reload: no config file");
-  }
-  auto fail = [&](const Error& e) -> Status {
-    MIPSEC_LOG(log_, kError) << "reload failed, running configuration kept: " << e.detail();
-    return e;
-  };
+  const platform::ReloadReport report(log_, path);
+  MIPSEC_TRY(report.CheckPath());
   // 1. The whole file, validated (errors name file:line: key: reason).
   Result<config::MnConfig> loaded = config::LoadMnConfig(path);
-  if (!loaded.ok()) return fail(loaded.error());
+  if (!loaded.ok()) return report.Failed(loaded.error());
   if (options_.log_level) loaded->log_level = *options_.log_level;
   const config::ReloadDiff diff = config::DiffMnConfig(config_, *loaded);
   config::MnConfig next = config::MergeMnReload(config_, *loaded);
@@ -83,14 +78,11 @@ Status MnDaemon::Reload() {
   live.monitor_margin = next.monitor_margin;
   live.probe_domains = next.probe_domains;
   if (Status st = controller_->ApplyLiveSettings(live); !st.ok()) {
-    return fail(Error(st.error().code(), path + ": " + st.error().detail()));
+    return report.FailedIn(st.error());
   }
   config_ = std::move(next);
   SetLogLevel(config_.log_level);
-  if (!diff.restart_only.empty()) {
-    MIPSEC_LOG(log_, kWarning) << "reload " << path << ": not applied (needs a restart): "
-                               << diff.RestartKeys();
-  }
+  report.RestartOnly(diff.RestartKeys());
   MIPSEC_LOG(log_, kNotice) << "reloaded " << path << ": " << diff.Summary("");
   return Ok{};
 }
